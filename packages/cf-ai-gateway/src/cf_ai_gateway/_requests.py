@@ -1,0 +1,311 @@
+"""What the sync and async clients share: building requests and reading responses (no I/O)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from . import wire
+from ._version import __version__
+from .config import Gateway, GatewayConfigError
+from .errors import (
+    GatewayConnectionError,
+    GatewayError,
+    GatewayTimeoutError,
+    InvalidResponseError,
+    ProviderError,
+    error_from_response,
+    redact,
+)
+from .options import GatewayOptions
+from .providers import auth_headers, get_provider, split_model
+from .response_info import GatewayResponseInfo
+from .universal import UniversalStep
+
+logger = logging.getLogger("cf_ai_gateway")
+
+Surface = Literal["compat", "provider", "rest"]
+SURFACES: tuple[Surface, ...] = ("compat", "provider", "rest")
+USER_AGENT = f"cf-ai-gateway-python/{__version__}"
+
+
+@dataclass(frozen=True)
+class GatewayResult:
+    """A parsed JSON response with the gateway's metadata about it."""
+
+    data: Any
+    info: GatewayResponseInfo
+    status_code: int
+    headers: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class PreparedRequest:
+    method: str
+    url: str
+    headers: dict[str, str]
+    json: Any
+    secrets: tuple[str, ...]
+
+    def describe(self) -> str:
+        """Method and path for logs: no host-specific ids beyond the path, no headers."""
+        return f"{self.method} {self.url}"
+
+
+def _check_surface(surface: str) -> Surface:
+    if surface not in SURFACES:
+        raise ValueError(f"surface={surface!r} must be one of {', '.join(SURFACES)}")
+    return surface  # type: ignore[return-value]
+
+
+def _check_body(body: object, kind: str) -> dict[str, Any]:
+    if not isinstance(body, Mapping):
+        raise TypeError(f"{kind} body must be a mapping, not {type(body).__name__}")
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        raise ValueError(f"{kind} body needs a non-empty string 'model', got {model!r}")
+    return dict(body)
+
+
+class RequestBuilder:
+    """Turns calls into ``PreparedRequest`` objects and responses into results or errors."""
+
+    def __init__(
+        self,
+        gateway: Gateway,
+        *,
+        surface: Surface,
+        api_key: str | None,
+        default_headers: Mapping[str, str] | None,
+    ) -> None:
+        self.gateway = gateway
+        self.surface = _check_surface(surface)
+        if api_key is not None and (not isinstance(api_key, str) or not api_key.strip()):
+            raise ValueError("api_key must be a non-empty string, or None for BYOK/Unified "
+                             "Billing")
+        self.api_key = api_key
+        self.default_headers = dict(default_headers or {})
+        for name in self.default_headers:
+            if name.lower() in wire.SECRET_HEADERS:
+                raise ValueError(
+                    f"default_headers must not carry the credential header {name!r}; pass "
+                    "token= on the Gateway or api_key= on the client"
+                )
+
+    # --- shared header logic ----------------------------------------------------------------
+
+    def _secrets(self, api_key: str | None) -> tuple[str, ...]:
+        return tuple(s for s in (self.gateway.token, self.api_key, api_key) if s)
+
+    def _gateway_headers(self, options: GatewayOptions | None) -> dict[str, str]:
+        headers = {"user-agent": USER_AGENT, **self.default_headers}
+        headers.update(self.gateway.options.merge(options).to_headers())
+        if self.gateway.token:
+            headers[wire.H_AUTHORIZATION] = f"Bearer {self.gateway.token}"
+        return headers
+
+    def _key(self, api_key: str | None) -> str | None:
+        return api_key if api_key is not None else self.api_key
+
+    # --- requests ---------------------------------------------------------------------------
+
+    def chat(
+        self,
+        body: Mapping[str, Any],
+        *,
+        options: GatewayOptions | None,
+        surface: Surface | None,
+        api_key: str | None,
+        stream: bool,
+        extra_headers: Mapping[str, str] | None,
+    ) -> PreparedRequest:
+        payload = _check_body(body, "chat completions")
+        messages = payload.get("messages")
+        if not isinstance(messages, list) or not messages:
+            raise ValueError("chat completions body needs a non-empty list 'messages'")
+        if stream:
+            payload["stream"] = True
+        elif payload.get("stream"):
+            raise ValueError("body has stream=true: use stream_chat_completions() instead")
+        chosen = _check_surface(surface or self.surface)
+        key = self._key(api_key)
+        headers = self._gateway_headers(options)
+        if chosen == "compat":
+            split_model(payload["model"])  # validates the "{provider}/{model}" shape
+            url = self.gateway.compat_url("chat/completions")
+            if key is not None:
+                headers["authorization"] = f"Bearer {key}"
+        elif chosen == "rest":
+            url = self._rest_headers(headers, key, "chat/completions")
+        else:
+            provider_name, model = split_model(payload["model"])
+            provider = get_provider(provider_name)
+            if provider.chat_path is None:
+                raise ValueError(
+                    f"provider {provider.slug!r} has no OpenAI-compatible chat path on the "
+                    "provider-native surface; use surface='compat' or 'rest'"
+                )
+            payload["model"] = model
+            url = self.gateway.provider_url(provider, provider.chat_path)
+            headers.update(auth_headers(provider, key))
+        headers.update(extra_headers or {})
+        return PreparedRequest("POST", url, headers, payload, self._secrets(api_key))
+
+    def _rest_headers(self, headers: dict[str, str], key: str | None, endpoint: str) -> str:
+        if key is not None:
+            raise GatewayConfigError(
+                "the REST surface supports Unified Billing and BYOK only: do not set api_key "
+                "(use surface='compat' or 'provider' to send your own provider key)"
+            )
+        if not self.gateway.token:
+            raise GatewayConfigError("the REST surface needs a Cloudflare API token "
+                                     "(Gateway(token=...) or CF_AIG_TOKEN)")
+        headers.pop(wire.H_AUTHORIZATION, None)
+        headers["authorization"] = f"Bearer {self.gateway.token}"
+        if self.gateway.gateway_id:
+            headers[wire.H_GATEWAY_ID] = self.gateway.gateway_id
+        return self.gateway.rest_url(endpoint)
+
+    def embeddings(
+        self,
+        body: Mapping[str, Any],
+        *,
+        options: GatewayOptions | None,
+        api_key: str | None,
+        extra_headers: Mapping[str, str] | None,
+    ) -> PreparedRequest:
+        payload = _check_body(body, "embeddings")
+        if "input" not in payload:
+            raise ValueError("embeddings body needs 'input' (a string or a list of strings)")
+        provider_name, model = split_model(payload["model"])
+        provider = get_provider(provider_name)
+        if provider.embeddings_path is None:
+            raise ValueError(
+                f"provider {provider.slug!r} has no OpenAI-compatible embeddings path; the "
+                "unified /compat endpoint has no embeddings either"
+            )
+        payload["model"] = model
+        headers = self._gateway_headers(options)
+        headers.update(auth_headers(provider, self._key(api_key)))
+        headers.update(extra_headers or {})
+        url = self.gateway.provider_url(provider, provider.embeddings_path)
+        return PreparedRequest("POST", url, headers, payload, self._secrets(api_key))
+
+    def universal(
+        self,
+        steps: Sequence[UniversalStep | Mapping[str, Any]],
+        *,
+        options: GatewayOptions | None,
+        extra_headers: Mapping[str, str] | None,
+    ) -> PreparedRequest:
+        if isinstance(steps, (str, bytes, Mapping)) or not steps:
+            raise ValueError("steps must be a non-empty sequence of UniversalStep")
+        body: list[dict[str, Any]] = []
+        secrets = list(self._secrets(None))
+        for i, step in enumerate(steps):
+            if isinstance(step, Mapping):
+                try:
+                    step = UniversalStep(**step)
+                except TypeError as exc:
+                    raise ValueError(f"steps[{i}] is not a valid step: {exc}") from None
+            if not isinstance(step, UniversalStep):
+                raise TypeError(f"steps[{i}] must be a UniversalStep, not "
+                                f"{type(step).__name__}")
+            body.append(step.to_dict())
+            secrets.extend(_credential_values(step.headers))
+        headers = self._gateway_headers(options)
+        headers.update(extra_headers or {})
+        return PreparedRequest("POST", self.gateway.universal_url(), headers, body,
+                               tuple(secrets))
+
+    def management(self, method: str, url: str, params: Mapping[str, Any] | None = None,
+                   json_body: Any = None) -> PreparedRequest:
+        if not self.gateway.token:
+            raise GatewayConfigError("the management API needs a Cloudflare API token "
+                                     "(Gateway(token=...) or CF_AIG_TOKEN)")
+        headers = {"user-agent": USER_AGENT, "authorization": f"Bearer {self.gateway.token}"}
+        if params:
+            from urllib.parse import urlencode
+
+            query = {k: json.dumps(v) if isinstance(v, (list, dict)) else str(v)
+                     for k, v in params.items() if v is not None}
+            url = f"{url}?{urlencode(query)}"
+        return PreparedRequest(method, url, headers, json_body, self._secrets(None))
+
+    # --- responses --------------------------------------------------------------------------
+
+    def result(self, req: PreparedRequest, status: int, headers: Mapping[str, str],
+               content: bytes) -> GatewayResult:
+        lower = {k.lower(): v for k, v in headers.items()}
+        info = GatewayResponseInfo.from_headers(lower, status_code=status)
+        logger.debug("%s -> %s (cache=%s log_id=%s step=%s)", req.describe(), status,
+                     info.cache_status, info.log_id, info.step)
+        try:
+            data = json.loads(content)
+        except ValueError:
+            raise InvalidResponseError(
+                "the gateway answered 2xx with a body that is not JSON",
+                status_code=status, info=info,
+                body=redact(content[:500].decode("utf-8", "replace"), req.secrets),
+            ) from None
+        return GatewayResult(data, info, status, lower)
+
+    def error(self, req: PreparedRequest, status: int, headers: Mapping[str, str],
+              content: bytes) -> GatewayError:
+        err = error_from_response(status, headers, content, secrets=req.secrets)
+        logger.debug("%s -> %s %s", req.describe(), status, type(err).__name__)
+        return err
+
+
+def _credential_values(headers: Mapping[str, str]) -> list[str]:
+    values = []
+    for name, value in headers.items():
+        if name.lower() in wire.SECRET_HEADERS:
+            values.append(value)
+            if value.lower().startswith("bearer "):
+                values.append(value[7:])
+    return values
+
+
+def transport_error(exc: Exception, req: PreparedRequest) -> GatewayError:
+    """Translate an httpx transport exception into our hierarchy (never a bare httpx error)."""
+    import httpx
+
+    text = redact(f"{type(exc).__name__}: {exc}", req.secrets)
+    if isinstance(exc, httpx.TimeoutException):
+        return GatewayTimeoutError(f"request timed out ({text})")
+    return GatewayConnectionError(f"could not reach the gateway ({text})")
+
+
+def chunk_error(chunk: Mapping[str, Any], info: GatewayResponseInfo,
+                secrets: tuple[str, ...]) -> GatewayError | None:
+    """A provider error delivered inside a stream as ``{"error": {...}}``, if this is one."""
+    err = chunk.get("error")
+    if err is None:
+        return None
+    payload = json.dumps(chunk).encode()
+    mapped = error_from_response(info.status_code or 500, info.raw, payload, secrets=secrets)
+    if isinstance(mapped, ProviderError) or mapped.status_code == 200:
+        return ProviderError(mapped.message, status_code=info.status_code, info=info,
+                             error_type=mapped.error_type, provider_code=mapped.provider_code,
+                             retryable=False)
+    return mapped
+
+
+def destreamed_chunk(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A non-streamed chat completion (guardrails de-stream responses) as one chunk."""
+    choices = []
+    for choice in data.get("choices") or []:
+        choices.append({
+            "index": choice.get("index", 0),
+            "delta": choice.get("message") or {},
+            "finish_reason": choice.get("finish_reason"),
+            "logprobs": choice.get("logprobs"),
+        })
+    chunk = {k: v for k, v in data.items() if k not in ("choices", "object")}
+    chunk["object"] = "chat.completion.chunk"
+    chunk["choices"] = choices
+    return chunk

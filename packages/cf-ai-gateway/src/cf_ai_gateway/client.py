@@ -1,0 +1,462 @@
+"""``GatewayClient`` and ``AsyncGatewayClient``: chat completions, streams, embeddings and the
+universal fallback endpoint through Cloudflare AI Gateway, over a pooled ``httpx`` client.
+
+>>> from cf_ai_gateway import Gateway, GatewayClient, GatewayOptions
+>>> client = GatewayClient(Gateway.from_env(), api_key=None)          # doctest: +SKIP
+>>> result = client.chat_completions(                                  # doctest: +SKIP
+...     {"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "Hi"}]},
+...     options=GatewayOptions(cache_ttl=3600, metadata={"user": "u-1"}),
+... )
+>>> result.data["choices"][0]["message"]["content"], result.info.cache_status  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+import httpx
+from httpx_sse import EventSource
+
+from ._requests import (
+    GatewayResult,
+    PreparedRequest,
+    RequestBuilder,
+    Surface,
+    chunk_error,
+    destreamed_chunk,
+    transport_error,
+)
+from .config import Gateway
+from .errors import (
+    GatewayError,
+    GatewayTimeoutError,
+    InvalidResponseError,
+    StreamInterruptedError,
+    redact,
+)
+from .options import GatewayOptions
+from .response_info import GatewayResponseInfo
+from .retry import RetryPolicy
+from .universal import UniversalStep
+
+__all__ = [
+    "AsyncChatCompletionStream",
+    "AsyncGatewayClient",
+    "ChatCompletionStream",
+    "GatewayClient",
+    "GatewayResult",
+]
+
+DEFAULT_TIMEOUT = 120.0
+
+
+def _is_event_stream(response: httpx.Response) -> bool:
+    return "text/event-stream" in response.headers.get("content-type", "")
+
+
+def _parse_event(data: str, info: GatewayResponseInfo, secrets: tuple[str, ...]) -> Any:
+    try:
+        chunk = json.loads(data)
+    except ValueError:
+        raise InvalidResponseError(
+            "a stream event is not JSON", status_code=info.status_code, info=info,
+            body=redact(data[:500], secrets),
+        ) from None
+    if isinstance(chunk, dict):
+        err = chunk_error(chunk, info, secrets)
+        if err is not None:
+            raise err
+    return chunk
+
+
+class _ClientBase:
+    def __init__(
+        self,
+        gateway: Gateway | None,
+        *,
+        surface: Surface,
+        api_key: str | None,
+        timeout: float | httpx.Timeout | None,
+        retry: RetryPolicy | None,
+        default_headers: Mapping[str, str] | None,
+    ) -> None:
+        self.gateway = gateway if gateway is not None else Gateway.from_env()
+        self._builder = RequestBuilder(self.gateway, surface=surface, api_key=api_key,
+                                       default_headers=default_headers)
+        self.retry = retry if retry is not None else RetryPolicy()
+        self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+
+    @property
+    def surface(self) -> Surface:
+        return self._builder.surface
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(gateway={self.gateway!r}, surface={self.surface!r})"
+
+    def _request(self, client: httpx.Client | httpx.AsyncClient, req: PreparedRequest,
+                 timeout: float | None) -> httpx.Request:
+        return client.build_request(
+            req.method, req.url, headers=req.headers,
+            json=req.json if req.json is not None else None,
+            timeout=httpx.Timeout(timeout) if timeout is not None else self.timeout,
+        )
+
+
+class ChatCompletionStream:
+    """An open chat-completions stream: ``info`` is known before the first chunk.
+
+    Iterate it for parsed chunk dicts; it closes itself at the end, or use it as a context
+    manager to close it early. Events are yielded as they arrive (no buffering).
+    """
+
+    def __init__(self, response: httpx.Response, info: GatewayResponseInfo,
+                 secrets: tuple[str, ...]) -> None:
+        self.response = response
+        self.info = info
+        self._secrets = secrets
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        try:
+            if not _is_event_stream(self.response):
+                data = _parse_event(self.response.read().decode("utf-8", "replace"), self.info,
+                                    self._secrets)
+                yield destreamed_chunk(data)
+                return
+            for event in EventSource(self.response).iter_sse():
+                if event.data == "[DONE]":
+                    return
+                if not event.data:
+                    continue
+                yield _parse_event(event.data, self.info, self._secrets)
+        except httpx.TimeoutException as exc:
+            raise GatewayTimeoutError(f"stream stalled ({type(exc).__name__})", info=self.info,
+                                      retryable=False) from None
+        except httpx.TransportError as exc:
+            raise StreamInterruptedError(
+                f"the stream was cut off ({redact(str(exc), self._secrets) or type(exc).__name__})",
+                info=self.info, status_code=self.info.status_code,
+            ) from None
+        finally:
+            self.response.close()
+
+    def close(self) -> None:
+        self.response.close()
+
+    def __enter__(self) -> ChatCompletionStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncChatCompletionStream:
+    """The async twin of :class:`ChatCompletionStream` (``async for`` / ``async with``)."""
+
+    def __init__(self, response: httpx.Response, info: GatewayResponseInfo,
+                 secrets: tuple[str, ...]) -> None:
+        self.response = response
+        self.info = info
+        self._secrets = secrets
+
+    async def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
+        try:
+            if not _is_event_stream(self.response):
+                raw = await self.response.aread()
+                yield destreamed_chunk(_parse_event(raw.decode("utf-8", "replace"), self.info,
+                                                    self._secrets))
+                return
+            async for event in EventSource(self.response).aiter_sse():
+                if event.data == "[DONE]":
+                    return
+                if not event.data:
+                    continue
+                yield _parse_event(event.data, self.info, self._secrets)
+        except httpx.TimeoutException as exc:
+            raise GatewayTimeoutError(f"stream stalled ({type(exc).__name__})", info=self.info,
+                                      retryable=False) from None
+        except httpx.TransportError as exc:
+            raise StreamInterruptedError(
+                f"the stream was cut off ({redact(str(exc), self._secrets) or type(exc).__name__})",
+                info=self.info, status_code=self.info.status_code,
+            ) from None
+        finally:
+            await self.response.aclose()
+
+    async def aclose(self) -> None:
+        await self.response.aclose()
+
+    async def __aenter__(self) -> AsyncChatCompletionStream:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
+class GatewayClient(_ClientBase):
+    """Synchronous client. Thread-safe; reuse one instance (it pools connections).
+
+    - ``gateway``: the :class:`Gateway` (``Gateway.from_env()`` when omitted).
+    - ``surface``: ``"compat"`` (unified, default), ``"provider"`` (provider-native paths) or
+      ``"rest"`` (Cloudflare's REST API; Unified Billing/BYOK only).
+    - ``api_key``: the provider credential; ``None`` sends none at all (BYOK/Unified Billing).
+    - ``retry``: the client-side :class:`RetryPolicy`; ``http_client``: your own
+      ``httpx.Client`` (not closed by us).
+    """
+
+    def __init__(
+        self,
+        gateway: Gateway | None = None,
+        *,
+        surface: Surface = "compat",
+        api_key: str | None = None,
+        timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        http_client: httpx.Client | None = None,
+    ) -> None:
+        super().__init__(gateway, surface=surface, api_key=api_key, timeout=timeout,
+                         retry=retry, default_headers=default_headers)
+        self._owns_client = http_client is None
+        self._http = http_client if http_client is not None else httpx.Client()
+        self._sleep: Callable[[float], None] = time.sleep
+
+    def close(self) -> None:
+        if self._owns_client:
+            self._http.close()
+
+    def __enter__(self) -> GatewayClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _send(self, req: PreparedRequest, *, stream: bool,
+              timeout: float | None) -> httpx.Response:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = self._http.send(self._request(self._http, req, timeout),
+                                           stream=stream)
+            except httpx.HTTPError as exc:
+                error = transport_error(exc, req)
+            else:
+                if response.is_success:
+                    return response
+                content = response.read()
+                response.close()
+                error = self._builder.error(req, response.status_code, response.headers,
+                                            content)
+            delay = self.retry.delay_for(attempt, error)
+            if delay is None:
+                raise error
+            self._sleep(delay)
+
+    def _json(self, req: PreparedRequest, timeout: float | None) -> GatewayResult:
+        response = self._send(req, stream=False, timeout=timeout)
+        return self._builder.result(req, response.status_code, response.headers,
+                                    response.content)
+
+    def chat_completions(
+        self,
+        body: Mapping[str, Any],
+        *,
+        options: GatewayOptions | None = None,
+        surface: Surface | None = None,
+        api_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> GatewayResult:
+        """POST an OpenAI-schema chat completion; ``result.data`` is the response dict."""
+        req = self._builder.chat(body, options=options, surface=surface, api_key=api_key,
+                                 stream=False, extra_headers=extra_headers)
+        return self._json(req, timeout)
+
+    def stream_chat_completions(
+        self,
+        body: Mapping[str, Any],
+        *,
+        options: GatewayOptions | None = None,
+        surface: Surface | None = None,
+        api_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> ChatCompletionStream:
+        """Start a streamed chat completion; returns once response headers have arrived."""
+        req = self._builder.chat(body, options=options, surface=surface, api_key=api_key,
+                                 stream=True, extra_headers=extra_headers)
+        response = self._send(req, stream=True, timeout=timeout)
+        info = GatewayResponseInfo.from_headers(response.headers,
+                                                status_code=response.status_code)
+        return ChatCompletionStream(response, info, req.secrets)
+
+    def embeddings(
+        self,
+        body: Mapping[str, Any],
+        *,
+        options: GatewayOptions | None = None,
+        api_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> GatewayResult:
+        """POST an OpenAI-schema embeddings request on the provider-native path."""
+        req = self._builder.embeddings(body, options=options, api_key=api_key,
+                                       extra_headers=extra_headers)
+        return self._json(req, timeout)
+
+    def universal(
+        self,
+        steps: Sequence[UniversalStep | Mapping[str, Any]],
+        *,
+        options: GatewayOptions | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> GatewayResult:
+        """POST a universal request; the gateway falls back server-side (``info.step``)."""
+        req = self._builder.universal(steps, options=options, extra_headers=extra_headers)
+        return self._json(req, timeout)
+
+    def list_logs(self, **params: Any) -> list[dict[str, Any]]:
+        """This gateway's logs from the management API (``page``, ``per_page``,
+        ``order_by``, ``order_by_direction``, ``filters``, ...)."""
+        req = self._builder.management("GET", self.gateway.logs_url(), params)
+        result = self._json(req, None).data
+        return list(result.get("result") or [])
+
+    def get_log(self, log_id: str) -> dict[str, Any]:
+        """One log entry from the management API."""
+        req = self._builder.management("GET", self.gateway.logs_url(log_id))
+        return dict(self._json(req, None).data.get("result") or {})
+
+
+class AsyncGatewayClient(_ClientBase):
+    """The async twin of :class:`GatewayClient`, over ``httpx.AsyncClient``."""
+
+    def __init__(
+        self,
+        gateway: Gateway | None = None,
+        *,
+        surface: Surface = "compat",
+        api_key: str | None = None,
+        timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        super().__init__(gateway, surface=surface, api_key=api_key, timeout=timeout,
+                         retry=retry, default_headers=default_headers)
+        self._owns_client = http_client is None
+        self._http = http_client if http_client is not None else httpx.AsyncClient()
+        self._sleep: Callable[[float], Any] = asyncio.sleep
+
+    async def aclose(self) -> None:
+        if self._owns_client:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncGatewayClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def _send(self, req: PreparedRequest, *, stream: bool,
+                    timeout: float | None) -> httpx.Response:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = await self._http.send(self._request(self._http, req, timeout),
+                                                 stream=stream)
+            except httpx.HTTPError as exc:
+                error: GatewayError = transport_error(exc, req)
+            else:
+                if response.is_success:
+                    return response
+                content = await response.aread()
+                await response.aclose()
+                error = self._builder.error(req, response.status_code, response.headers,
+                                            content)
+            delay = self.retry.delay_for(attempt, error)
+            if delay is None:
+                raise error
+            await self._sleep(delay)
+
+    async def _json(self, req: PreparedRequest, timeout: float | None) -> GatewayResult:
+        response = await self._send(req, stream=False, timeout=timeout)
+        return self._builder.result(req, response.status_code, response.headers,
+                                    response.content)
+
+    async def chat_completions(
+        self,
+        body: Mapping[str, Any],
+        *,
+        options: GatewayOptions | None = None,
+        surface: Surface | None = None,
+        api_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> GatewayResult:
+        """Async :meth:`GatewayClient.chat_completions`."""
+        req = self._builder.chat(body, options=options, surface=surface, api_key=api_key,
+                                 stream=False, extra_headers=extra_headers)
+        return await self._json(req, timeout)
+
+    async def stream_chat_completions(
+        self,
+        body: Mapping[str, Any],
+        *,
+        options: GatewayOptions | None = None,
+        surface: Surface | None = None,
+        api_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> AsyncChatCompletionStream:
+        """Async :meth:`GatewayClient.stream_chat_completions` (``await`` it, then
+        ``async for``)."""
+        req = self._builder.chat(body, options=options, surface=surface, api_key=api_key,
+                                 stream=True, extra_headers=extra_headers)
+        response = await self._send(req, stream=True, timeout=timeout)
+        info = GatewayResponseInfo.from_headers(response.headers,
+                                                status_code=response.status_code)
+        return AsyncChatCompletionStream(response, info, req.secrets)
+
+    async def embeddings(
+        self,
+        body: Mapping[str, Any],
+        *,
+        options: GatewayOptions | None = None,
+        api_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> GatewayResult:
+        """Async :meth:`GatewayClient.embeddings`."""
+        req = self._builder.embeddings(body, options=options, api_key=api_key,
+                                       extra_headers=extra_headers)
+        return await self._json(req, timeout)
+
+    async def universal(
+        self,
+        steps: Sequence[UniversalStep | Mapping[str, Any]],
+        *,
+        options: GatewayOptions | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> GatewayResult:
+        """Async :meth:`GatewayClient.universal`."""
+        req = self._builder.universal(steps, options=options, extra_headers=extra_headers)
+        return await self._json(req, timeout)
+
+    async def list_logs(self, **params: Any) -> list[dict[str, Any]]:
+        """Async :meth:`GatewayClient.list_logs`."""
+        req = self._builder.management("GET", self.gateway.logs_url(), params)
+        result = (await self._json(req, None)).data
+        return list(result.get("result") or [])
+
+    async def get_log(self, log_id: str) -> dict[str, Any]:
+        """Async :meth:`GatewayClient.get_log`."""
+        req = self._builder.management("GET", self.gateway.logs_url(log_id))
+        return dict((await self._json(req, None)).data.get("result") or {})

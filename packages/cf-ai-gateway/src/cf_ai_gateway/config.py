@@ -1,0 +1,253 @@
+"""``Gateway``: which gateway to talk to, how to authenticate, and its URLs.
+
+>>> gw = Gateway(account_id="acc123", gateway_id="my-gw", token="s3cret")
+>>> gw.compat_url()
+'https://gateway.ai.cloudflare.com/v1/acc123/my-gw/compat/chat/completions'
+>>> gw.provider_url("openai", "v1/chat/completions")   # no doubled /v1
+'https://gateway.ai.cloudflare.com/v1/acc123/my-gw/openai/chat/completions'
+>>> "s3cret" in repr(gw)
+False
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+from urllib.parse import urlsplit
+
+from . import wire
+from .options import GatewayOptions
+from .providers import Provider, get_provider
+from .urls import parse_gateway_url
+
+__all__ = ["ENV_ACCOUNT_ID", "ENV_API_BASE_URL", "ENV_BASE_URL", "ENV_GATEWAY_ID",
+           "ENV_GATEWAY_URL", "ENV_TOKEN", "Gateway", "GatewayConfigError"]
+
+ENV_ACCOUNT_ID = ("CF_ACCOUNT_ID", "CLOUDFLARE_ACCOUNT_ID")
+ENV_GATEWAY_ID = ("CF_GATEWAY_ID", "GATEWAY_ID", "CLOUDFLARE_GATEWAY_ID")
+ENV_TOKEN = ("CF_AIG_TOKEN", "CF_API_TOKEN", "CLOUDFLARE_API_TOKEN")
+ENV_BASE_URL = ("CF_AIG_BASE_URL",)
+ENV_API_BASE_URL = ("CF_AIG_API_BASE_URL",)
+ENV_GATEWAY_URL = ("CF_AIG_URL",)
+
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+
+
+class GatewayConfigError(ValueError):
+    """The gateway configuration is missing or malformed; raised before any request."""
+
+
+def _env(names: tuple[str, ...], environ: Mapping[str, str]) -> str | None:
+    for name in names:
+        value = environ.get(name, "").strip()
+        if value:
+            return value
+    return None
+
+
+def _clean_base(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise GatewayConfigError(f"{name}={url!r} must be an absolute http(s) URL")
+    if parts.query or parts.fragment:
+        raise GatewayConfigError(f"{name}={url!r} must not carry a query string or fragment")
+    return url.rstrip("/")
+
+
+def _join(*parts: str) -> str:
+    return "/".join(p.strip("/") for p in parts if p.strip("/"))
+
+
+@dataclass(frozen=True)
+class Gateway:
+    """Immutable gateway configuration. The token never appears in ``repr`` or ``str``.
+
+    - ``base_url``: gateway host with version, ``{base}/{account_id}/{gateway_id}/...``; with
+      ``custom_domain=True`` it is the gateway root itself (the host names the gateway).
+    - ``api_base_url``: Cloudflare's REST API, for ``surface="rest"`` and the logs API.
+    - ``options``: default :class:`GatewayOptions` applied to every request.
+    """
+
+    account_id: str | None = None
+    gateway_id: str | None = None
+    token: str | None = field(default=None, repr=False)
+    base_url: str = wire.DEFAULT_BASE_URL
+    api_base_url: str = wire.DEFAULT_API_BASE_URL
+    custom_domain: bool = False
+    options: GatewayOptions = field(default_factory=GatewayOptions)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "base_url", _clean_base(self.base_url, "base_url"))
+        object.__setattr__(self, "api_base_url",
+                           _clean_base(self.api_base_url, "api_base_url"))
+        if self.account_id is not None and not _ID_RE.match(self.account_id):
+            raise GatewayConfigError(
+                f"account_id={self.account_id!r} is invalid: letters, digits, '-' and '_' only"
+            )
+        if self.gateway_id is not None and (
+            not _ID_RE.match(self.gateway_id) or len(self.gateway_id) > wire.GATEWAY_ID_MAX_LEN
+        ):
+            raise GatewayConfigError(
+                f"gateway_id={self.gateway_id!r} is invalid: 1-{wire.GATEWAY_ID_MAX_LEN} "
+                "letters, digits, '-' and '_'"
+            )
+        if self.token is not None and (not isinstance(self.token, str) or not self.token.strip()
+                                       or any(c in self.token for c in "\r\n")):
+            raise GatewayConfigError("token must be a non-empty single-line string")
+        if not isinstance(self.options, GatewayOptions):
+            raise GatewayConfigError(
+                f"options must be GatewayOptions, not {type(self.options).__name__}"
+            )
+        if not self.custom_domain and urlsplit(self.base_url).hostname == wire.GATEWAY_HOST \
+                and not urlsplit(self.base_url).path.endswith("/v1"):
+            raise GatewayConfigError(
+                f"base_url={self.base_url!r} must be {wire.DEFAULT_BASE_URL!r} (the gateway "
+                "host plus /v1); use Gateway.from_url() for a full gateway URL"
+            )
+
+    def __repr__(self) -> str:
+        token = "'***'" if self.token else "None"
+        return (f"Gateway(account_id={self.account_id!r}, gateway_id={self.gateway_id!r}, "
+                f"token={token}, base_url={self.base_url!r}, "
+                f"custom_domain={self.custom_domain!r})")
+
+    __str__ = __repr__
+
+    # --- construction ---------------------------------------------------------------------
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Gateway:
+        """Read the configuration from the environment; keyword arguments override it.
+
+        Looks at ``CF_ACCOUNT_ID``/``CLOUDFLARE_ACCOUNT_ID``, ``CF_GATEWAY_ID``/``GATEWAY_ID``/
+        ``CLOUDFLARE_GATEWAY_ID``, ``CF_AIG_TOKEN``/``CF_API_TOKEN``/``CLOUDFLARE_API_TOKEN``,
+        and optionally ``CF_AIG_URL`` (a full gateway URL), ``CF_AIG_BASE_URL``,
+        ``CF_AIG_API_BASE_URL``.
+        """
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        url = _env(ENV_GATEWAY_URL, env)
+        if url:
+            parsed = cls.from_url(url)
+            values.update(account_id=parsed.account_id, gateway_id=parsed.gateway_id,
+                          base_url=parsed.base_url, api_base_url=parsed.api_base_url,
+                          custom_domain=parsed.custom_domain)
+        for key, names in (("account_id", ENV_ACCOUNT_ID), ("gateway_id", ENV_GATEWAY_ID),
+                           ("token", ENV_TOKEN), ("base_url", ENV_BASE_URL),
+                           ("api_base_url", ENV_API_BASE_URL)):
+            value = _env(names, env)
+            if value is not None:
+                values[key] = value
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        if not values.get("custom_domain"):
+            missing = [names for key, names in (("account_id", ENV_ACCOUNT_ID),
+                                                ("gateway_id", ENV_GATEWAY_ID))
+                       if not values.get(key)]
+            if missing:
+                looked = "; ".join(" or ".join(n) for n in missing)
+                raise GatewayConfigError(
+                    f"gateway configuration is incomplete: set {looked} (or {ENV_GATEWAY_URL[0]} "
+                    "to a full gateway URL), or pass the values as arguments"
+                )
+        return cls(**values)
+
+    @classmethod
+    def from_url(cls, url: str, *, token: str | None = None, **kwargs: Any) -> Gateway:
+        """Build a ``Gateway`` from any gateway URL shape a user may paste (see ``urls``)."""
+        try:
+            parsed = parse_gateway_url(url)
+        except ValueError as exc:
+            raise GatewayConfigError(str(exc)) from None
+        values: dict[str, Any] = {
+            "account_id": parsed.account_id,
+            "gateway_id": parsed.gateway_id,
+            "custom_domain": parsed.custom_domain,
+            "token": token,
+        }
+        if parsed.base_url is not None:
+            values["base_url"] = parsed.base_url
+        if parsed.api_base_url is not None:
+            values["api_base_url"] = parsed.api_base_url
+            if urlsplit(parsed.api_base_url).hostname != wire.API_HOST:
+                # A local REST host (the emulator) serves the gateway surfaces too.
+                origin = parsed.api_base_url.rsplit("/client/v4", 1)[0]
+                values["base_url"] = origin + "/v1"
+        elif not parsed.custom_domain and parsed.base_url is not None and \
+                urlsplit(parsed.base_url).hostname != wire.GATEWAY_HOST:
+            # A gateway-shaped URL on another host (the local emulator, a test proxy) serves
+            # the REST API on the same origin; Cloudflare's own hosts keep their defaults.
+            origin = parsed.base_url[: len(parsed.base_url) - len(urlsplit(parsed.base_url).path)]
+            values["api_base_url"] = origin + "/client/v4"
+        values.update(kwargs)
+        return cls(**values)
+
+    def with_options(self, options: GatewayOptions) -> Gateway:
+        """A copy whose default options are these ``options`` merged over the current ones."""
+        return replace(self, options=self.options.merge(options))
+
+    # --- URLs -----------------------------------------------------------------------------
+
+    def _require(self, *names: str) -> None:
+        missing = [n for n in names if not getattr(self, n)]
+        if missing:
+            raise GatewayConfigError(
+                f"{' and '.join(missing)} must be set to build this URL (Gateway.from_env() "
+                f"reads {', '.join(ENV_ACCOUNT_ID + ENV_GATEWAY_ID)})"
+            )
+
+    @property
+    def root_url(self) -> str:
+        """The gateway root: ``{base}/{account}/{gateway}``, or the custom domain root."""
+        if self.custom_domain:
+            return self.base_url
+        self._require("account_id", "gateway_id")
+        return f"{self.base_url}/{self.account_id}/{self.gateway_id}"
+
+    def universal_url(self) -> str:
+        """The universal (server-side fallback) endpoint: the gateway root itself."""
+        return self.root_url
+
+    def compat_url(self, endpoint: str = "chat/completions") -> str:
+        """The unified OpenAI-compatible endpoint, ``{root}/compat/{endpoint}``."""
+        endpoint = endpoint.strip("/")
+        if endpoint.startswith("v1/"):
+            endpoint = endpoint[3:]
+        return _join(self.root_url, "compat", endpoint)
+
+    def provider_url(self, provider: str | Provider, path: str = "") -> str:
+        """A provider-native URL, ``{root}/{segment}/{path}``.
+
+        ``provider`` may be the path segment, the unified prefix or an alias. A leading
+        ``v1/`` in ``path`` is dropped for providers whose gateway paths carry no version
+        (OpenAI, Groq, ...), so ``/v1`` is never doubled.
+        """
+        p = get_provider(provider)
+        path = path.strip("/")
+        if not p.version_in_path and (path == "v1" or path.startswith("v1/")):
+            path = path[3:]
+        return _join(self.root_url, p.slug, path)
+
+    def rest_url(self, endpoint: str = "chat/completions") -> str:
+        """Cloudflare's REST API: ``{api}/accounts/{account}/ai/v1/{endpoint}`` (``run/...``
+        endpoints live at ``ai/run``)."""
+        self._require("account_id")
+        endpoint = endpoint.strip("/")
+        if endpoint.startswith("v1/"):
+            endpoint = endpoint[3:]
+        if endpoint == "run" or endpoint.startswith("run/"):
+            return _join(self.api_base_url, "accounts", str(self.account_id), "ai", endpoint)
+        return _join(self.api_base_url, "accounts", str(self.account_id), "ai", "v1", endpoint)
+
+    def management_url(self, path: str = "") -> str:
+        """The AI Gateway management API: ``{api}/accounts/{account}/ai-gateway/{path}``."""
+        self._require("account_id")
+        return _join(self.api_base_url, "accounts", str(self.account_id), "ai-gateway", path)
+
+    def logs_url(self, log_id: str | None = None) -> str:
+        """This gateway's logs in the management API (one log when ``log_id`` is given)."""
+        self._require("account_id", "gateway_id")
+        path = f"gateways/{self.gateway_id}/logs"
+        return self.management_url(f"{path}/{log_id}" if log_id else path)

@@ -1,0 +1,82 @@
+"""What the gateway says about a response, read from its ``cf-aig-*`` response headers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Literal
+
+from . import wire
+
+__all__ = ["CacheStatus", "GatewayResponseInfo"]
+
+CacheStatus = Literal["HIT", "MISS"]
+
+
+@dataclass(frozen=True)
+class GatewayResponseInfo:
+    """Typed gateway response metadata; every client result and error carries one.
+
+    ``step`` is the 0-based index of the universal/fallback step that answered. ``raw`` keeps
+    every ``cf-aig-*`` response header as sent, so a value that does not parse (an unknown
+    cache status, a non-numeric step) is still there rather than silently lost.
+    """
+
+    cache_status: CacheStatus | None = None
+    log_id: str | None = None
+    request_id: str | None = None
+    event_id: str | None = None
+    step: int | None = None
+    model: str | None = None
+    provider: str | None = None
+    trace_id: str | None = None
+    run_id: str | None = None
+    dlp: Any = None
+    status_code: int | None = None
+    raw: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def cache_hit(self) -> bool:
+        return self.cache_status == wire.CACHE_HIT
+
+    @classmethod
+    def from_headers(
+        cls, headers: Mapping[str, str], *, status_code: int | None = None
+    ) -> GatewayResponseInfo:
+        """Parse response headers (any case) into a ``GatewayResponseInfo``."""
+        raw = {k.lower(): v for k, v in headers.items() if k.lower().startswith("cf-aig-")}
+        status = raw.get(wire.H_CACHE_STATUS, "").strip().upper()
+        step_text = raw.get(wire.H_STEP, "").strip()
+        dlp_text = raw.get(wire.H_DLP)
+        dlp: Any = None
+        if dlp_text:
+            try:
+                dlp = json.loads(dlp_text)
+            except ValueError:
+                dlp = dlp_text
+        return cls(
+            cache_status=status if status in (wire.CACHE_HIT, wire.CACHE_MISS) else None,  # type: ignore[arg-type]
+            log_id=raw.get(wire.H_LOG_ID) or None,
+            request_id=raw.get(wire.H_REQUEST_ID) or None,
+            event_id=raw.get(wire.H_EVENT_ID) or None,
+            step=int(step_text) if step_text.isdigit() else None,
+            model=raw.get(wire.H_MODEL) or None,
+            provider=raw.get(wire.H_PROVIDER) or None,
+            trace_id=raw.get(wire.H_TRACE_ID) or None,
+            run_id=raw.get(wire.H_RUN_ID) or None,
+            dlp=dlp,
+            status_code=status_code,
+            raw=MappingProxyType(raw),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain, JSON-friendly dict of the set fields (for framework metadata)."""
+        out: dict[str, Any] = {}
+        for name in ("cache_status", "log_id", "request_id", "event_id", "step", "model",
+                     "provider", "trace_id", "run_id", "dlp", "status_code"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value
+        return out

@@ -1,0 +1,120 @@
+"""Wire constants of Cloudflare AI Gateway: header names, limits and error codes.
+
+This module is the project's single source of truth for the gateway's wire contract. The
+clients, the adapters and the local emulator all import their header names, limits and error
+codes from here. Sources: Cloudflare's AI Gateway docs (developers.cloudflare.com/ai-gateway),
+condensed in the repository's ``shared/spec/gateway-wire.md``.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+# --- Hosts -------------------------------------------------------------------------------
+
+DEFAULT_BASE_URL: Final = "https://gateway.ai.cloudflare.com/v1"
+"""The gateway host plus its ``/v1`` version segment: ``{base}/{account}/{gateway}/...``."""
+
+DEFAULT_API_BASE_URL: Final = "https://api.cloudflare.com/client/v4"
+"""Cloudflare's REST API: ``{api}/accounts/{account}/ai/v1/...`` and the management API."""
+
+GATEWAY_HOST: Final = "gateway.ai.cloudflare.com"
+API_HOST: Final = "api.cloudflare.com"
+
+# --- Request headers (spec section 3) ----------------------------------------------------
+
+H_AUTHORIZATION: Final = "cf-aig-authorization"
+H_GATEWAY_ID: Final = "cf-aig-gateway-id"
+H_METADATA: Final = "cf-aig-metadata"
+H_CACHE_TTL: Final = "cf-aig-cache-ttl"
+H_SKIP_CACHE: Final = "cf-aig-skip-cache"
+H_CACHE_KEY: Final = "cf-aig-cache-key"
+H_COLLECT_LOG: Final = "cf-aig-collect-log"
+H_COLLECT_LOG_PAYLOAD: Final = "cf-aig-collect-log-payload"
+H_EVENT_ID: Final = "cf-aig-event-id"
+H_REQUEST_TIMEOUT: Final = "cf-aig-request-timeout"
+H_MAX_ATTEMPTS: Final = "cf-aig-max-attempts"
+H_RETRY_DELAY: Final = "cf-aig-retry-delay"
+H_BACKOFF: Final = "cf-aig-backoff"
+H_CUSTOM_COST: Final = "cf-aig-custom-cost"
+H_BYOK_ALIAS: Final = "cf-aig-byok-alias"
+H_ZDR: Final = "cf-aig-zdr"
+H_NO_WHOLESALE: Final = "cf-aig-no-wholesale"
+
+# Deprecated spellings that the gateway still honours.
+H_CACHE_TTL_LEGACY: Final = "cf-cache-ttl"
+H_SKIP_CACHE_LEGACY: Final = "cf-skip-cache"
+
+# --- Response headers (spec section 4) ---------------------------------------------------
+
+H_CACHE_STATUS: Final = "cf-aig-cache-status"
+H_LOG_ID: Final = "cf-aig-log-id"
+H_REQUEST_ID: Final = "cf-aig-request-id"
+H_STEP: Final = "cf-aig-step"
+H_MODEL: Final = "cf-aig-model"
+H_PROVIDER: Final = "cf-aig-provider"
+H_TRACE_ID: Final = "cf-aig-trace-id"
+H_RUN_ID: Final = "cf-aig-run-id"
+H_DLP: Final = "cf-aig-dlp"
+# H_EVENT_ID is echoed back as a response header too.
+
+CACHE_HIT: Final = "HIT"
+CACHE_MISS: Final = "MISS"
+
+# --- Provider credential headers that must never be recorded or shown --------------------
+
+SECRET_HEADERS: Final = (
+    H_AUTHORIZATION,
+    "authorization",
+    "x-api-key",
+    "api-key",
+    "x-goog-api-key",
+    "proxy-authorization",
+)
+
+# --- Limits ------------------------------------------------------------------------------
+
+METADATA_MAX_ENTRIES: Final = 5
+"""The gateway keeps at most five metadata entries and silently drops the rest."""
+METADATA_RESERVED_PREFIX: Final = "cf."
+CACHE_TTL_MIN_S: Final = 60
+CACHE_TTL_MAX_S: Final = 2_592_000  # one month
+CACHE_TTL_DISABLED: Final = 0
+MAX_ATTEMPTS_MIN: Final = 1
+MAX_ATTEMPTS_MAX: Final = 5
+RETRY_DELAY_MAX_MS: Final = 5_000
+"""Most of Cloudflare's pages say 5000 ms; we hold to the documented majority."""
+GATEWAY_ID_MAX_LEN: Final = 64
+CACHEABLE_REQUEST_MAX_BYTES: Final = 25 * 1024 * 1024
+CUSTOM_KEY_DEFAULT_TTL_S: Final = 300
+"""A custom cache key caches for five minutes even when gateway caching is off."""
+DEFAULT_GATEWAY_ID: Final = "default"
+
+Backoff = Literal["constant", "linear", "exponential"]
+BACKOFF_VALUES: Final[tuple[Backoff, ...]] = ("constant", "linear", "exponential")
+
+# --- Gateway error codes (spec section 5) ------------------------------------------------
+
+CODE_GATEWAY_NOT_FOUND: Final = 2001
+CODE_INSUFFICIENT_BALANCE: Final = 2005
+CODE_UNAUTHORIZED: Final = 2009
+CODE_GUARDRAILS_PROMPT_BLOCKED: Final = 2016
+CODE_GUARDRAILS_RESPONSE_BLOCKED: Final = 2017
+CODE_GUARDRAILS_NEEDS_CREDITS: Final = 2021
+CODE_DLP_REQUEST_BLOCKED: Final = 2029
+CODE_DLP_RESPONSE_BLOCKED: Final = 2030
+CODE_BYOK_MISSING_KEY: Final = 2040
+CODE_GUARDRAILS_UNAVAILABLE: Final = 7013
+CODE_REST_NO_ROUTE: Final = 7000
+CODE_REST_MODEL_NOT_FOUND: Final = 7003
+
+# Cloudflare documents no code for these; the emulator answers with them and the client maps
+# them by HTTP status first, so real traffic with other codes (or none) maps the same way.
+CODE_RATE_LIMITED: Final = 2003
+"""Undocumented by Cloudflare: our choice for the gateway's 429 body."""
+CODE_REQUEST_TIMEOUT: Final = 2007
+"""Undocumented by Cloudflare: our choice for a ``cf-aig-request-timeout`` expiry (HTTP 504)."""
+CODE_BAD_REQUEST: Final = 2008
+"""Undocumented by Cloudflare: our choice for malformed requests the gateway itself rejects."""
+CODE_FALLBACK_EXHAUSTED: Final = 2010
+"""Undocumented by Cloudflare: used only when no universal step produced any response."""
