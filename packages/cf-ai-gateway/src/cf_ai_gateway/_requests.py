@@ -58,7 +58,7 @@ class PreparedRequest:
 def _check_surface(surface: str) -> Surface:
     if surface not in SURFACES:
         raise ValueError(f"surface={surface!r} must be one of {', '.join(SURFACES)}")
-    return surface  # type: ignore[return-value]
+    return surface
 
 
 def _check_body(body: object, kind: str) -> dict[str, Any]:
@@ -84,8 +84,7 @@ class RequestBuilder:
         self.gateway = gateway
         self.surface = _check_surface(surface)
         if api_key is not None and (not isinstance(api_key, str) or not api_key.strip()):
-            raise ValueError("api_key must be a non-empty string, or None for BYOK/Unified "
-                             "Billing")
+            raise ValueError("api_key must be a non-empty string, or None for BYOK/Unified Billing")
         self.api_key = api_key
         self.default_headers = dict(default_headers or {})
         for name in self.default_headers:
@@ -161,8 +160,9 @@ class RequestBuilder:
                 "(use surface='compat' or 'provider' to send your own provider key)"
             )
         if not self.gateway.token:
-            raise GatewayConfigError("the REST surface needs a Cloudflare API token "
-                                     "(Gateway(token=...) or CF_AIG_TOKEN)")
+            raise GatewayConfigError(
+                "the REST surface needs a Cloudflare API token (Gateway(token=...) or CF_AIG_TOKEN)"
+            )
         headers.pop(wire.H_AUTHORIZATION, None)
         headers["authorization"] = f"Bearer {self.gateway.token}"
         if self.gateway.gateway_id:
@@ -212,49 +212,62 @@ class RequestBuilder:
                 except TypeError as exc:
                     raise ValueError(f"steps[{i}] is not a valid step: {exc}") from None
             if not isinstance(step, UniversalStep):
-                raise TypeError(f"steps[{i}] must be a UniversalStep, not "
-                                f"{type(step).__name__}")
+                raise TypeError(f"steps[{i}] must be a UniversalStep, not {type(step).__name__}")
             body.append(step.to_dict())
             secrets.extend(_credential_values(step.headers))
         headers = self._gateway_headers(options)
         headers.update(extra_headers or {})
-        return PreparedRequest("POST", self.gateway.universal_url(), headers, body,
-                               tuple(secrets))
+        return PreparedRequest("POST", self.gateway.universal_url(), headers, body, tuple(secrets))
 
-    def management(self, method: str, url: str, params: Mapping[str, Any] | None = None,
-                   json_body: Any = None) -> PreparedRequest:
+    def management(
+        self, method: str, url: str, params: Mapping[str, Any] | None = None, json_body: Any = None
+    ) -> PreparedRequest:
         if not self.gateway.token:
-            raise GatewayConfigError("the management API needs a Cloudflare API token "
-                                     "(Gateway(token=...) or CF_AIG_TOKEN)")
+            raise GatewayConfigError(
+                "the management API needs a Cloudflare API token "
+                "(Gateway(token=...) or CF_AIG_TOKEN)"
+            )
         headers = {"user-agent": USER_AGENT, "authorization": f"Bearer {self.gateway.token}"}
         if params:
             from urllib.parse import urlencode
 
-            query = {k: json.dumps(v) if isinstance(v, (list, dict)) else str(v)
-                     for k, v in params.items() if v is not None}
+            query = {
+                k: json.dumps(v) if isinstance(v, (list, dict)) else str(v)
+                for k, v in params.items()
+                if v is not None
+            }
             url = f"{url}?{urlencode(query)}"
         return PreparedRequest(method, url, headers, json_body, self._secrets(None))
 
     # --- responses --------------------------------------------------------------------------
 
-    def result(self, req: PreparedRequest, status: int, headers: Mapping[str, str],
-               content: bytes) -> GatewayResult:
+    def result(
+        self, req: PreparedRequest, status: int, headers: Mapping[str, str], content: bytes
+    ) -> GatewayResult:
         lower = {k.lower(): v for k, v in headers.items()}
         info = GatewayResponseInfo.from_headers(lower, status_code=status)
-        logger.debug("%s -> %s (cache=%s log_id=%s step=%s)", req.describe(), status,
-                     info.cache_status, info.log_id, info.step)
+        logger.debug(
+            "%s -> %s (cache=%s log_id=%s step=%s)",
+            req.describe(),
+            status,
+            info.cache_status,
+            info.log_id,
+            info.step,
+        )
         try:
             data = json.loads(content)
         except ValueError:
             raise InvalidResponseError(
                 "the gateway answered 2xx with a body that is not JSON",
-                status_code=status, info=info,
+                status_code=status,
+                info=info,
                 body=redact(content[:500].decode("utf-8", "replace"), req.secrets),
             ) from None
         return GatewayResult(data, info, status, lower)
 
-    def error(self, req: PreparedRequest, status: int, headers: Mapping[str, str],
-              content: bytes) -> GatewayError:
+    def error(
+        self, req: PreparedRequest, status: int, headers: Mapping[str, str], content: bytes
+    ) -> GatewayError:
         err = error_from_response(status, headers, content, secrets=req.secrets)
         logger.debug("%s -> %s %s", req.describe(), status, type(err).__name__)
         return err
@@ -280,8 +293,9 @@ def transport_error(exc: Exception, req: PreparedRequest) -> GatewayError:
     return GatewayConnectionError(f"could not reach the gateway ({text})")
 
 
-def chunk_error(chunk: Mapping[str, Any], info: GatewayResponseInfo,
-                secrets: tuple[str, ...]) -> GatewayError | None:
+def chunk_error(
+    chunk: Mapping[str, Any], info: GatewayResponseInfo, secrets: tuple[str, ...]
+) -> GatewayError | None:
     """A provider error delivered inside a stream as ``{"error": {...}}``, if this is one."""
     err = chunk.get("error")
     if err is None:
@@ -289,9 +303,14 @@ def chunk_error(chunk: Mapping[str, Any], info: GatewayResponseInfo,
     payload = json.dumps(chunk).encode()
     mapped = error_from_response(info.status_code or 500, info.raw, payload, secrets=secrets)
     if isinstance(mapped, ProviderError) or mapped.status_code == 200:
-        return ProviderError(mapped.message, status_code=info.status_code, info=info,
-                             error_type=mapped.error_type, provider_code=mapped.provider_code,
-                             retryable=False)
+        return ProviderError(
+            mapped.message,
+            status_code=info.status_code,
+            info=info,
+            error_type=mapped.error_type,
+            provider_code=mapped.provider_code,
+            retryable=False,
+        )
     return mapped
 
 
@@ -299,12 +318,14 @@ def destreamed_chunk(data: Mapping[str, Any]) -> dict[str, Any]:
     """A non-streamed chat completion (guardrails de-stream responses) as one chunk."""
     choices = []
     for choice in data.get("choices") or []:
-        choices.append({
-            "index": choice.get("index", 0),
-            "delta": choice.get("message") or {},
-            "finish_reason": choice.get("finish_reason"),
-            "logprobs": choice.get("logprobs"),
-        })
+        choices.append(
+            {
+                "index": choice.get("index", 0),
+                "delta": choice.get("message") or {},
+                "finish_reason": choice.get("finish_reason"),
+                "logprobs": choice.get("logprobs"),
+            }
+        )
     chunk = {k: v for k, v in data.items() if k not in ("choices", "object")}
     chunk["object"] = "chat.completion.chunk"
     chunk["choices"] = choices

@@ -63,7 +63,9 @@ def _parse_event(data: str, info: GatewayResponseInfo, secrets: tuple[str, ...])
         chunk = json.loads(data)
     except ValueError:
         raise InvalidResponseError(
-            "a stream event is not JSON", status_code=info.status_code, info=info,
+            "a stream event is not JSON",
+            status_code=info.status_code,
+            info=info,
             body=redact(data[:500], secrets),
         ) from None
     if isinstance(chunk, dict):
@@ -85,8 +87,9 @@ class _ClientBase:
         default_headers: Mapping[str, str] | None,
     ) -> None:
         self.gateway = gateway if gateway is not None else Gateway.from_env()
-        self._builder = RequestBuilder(self.gateway, surface=surface, api_key=api_key,
-                                       default_headers=default_headers)
+        self._builder = RequestBuilder(
+            self.gateway, surface=surface, api_key=api_key, default_headers=default_headers
+        )
         self.retry = retry if retry is not None else RetryPolicy()
         self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
 
@@ -97,10 +100,13 @@ class _ClientBase:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(gateway={self.gateway!r}, surface={self.surface!r})"
 
-    def _request(self, client: httpx.Client | httpx.AsyncClient, req: PreparedRequest,
-                 timeout: float | None) -> httpx.Request:
+    def _request(
+        self, client: httpx.Client | httpx.AsyncClient, req: PreparedRequest, timeout: float | None
+    ) -> httpx.Request:
         return client.build_request(
-            req.method, req.url, headers=req.headers,
+            req.method,
+            req.url,
+            headers=req.headers,
             json=req.json if req.json is not None else None,
             timeout=httpx.Timeout(timeout) if timeout is not None else self.timeout,
         )
@@ -113,8 +119,9 @@ class ChatCompletionStream:
     manager to close it early. Events are yielded as they arrive (no buffering).
     """
 
-    def __init__(self, response: httpx.Response, info: GatewayResponseInfo,
-                 secrets: tuple[str, ...]) -> None:
+    def __init__(
+        self, response: httpx.Response, info: GatewayResponseInfo, secrets: tuple[str, ...]
+    ) -> None:
         self.response = response
         self.info = info
         self._secrets = secrets
@@ -122,8 +129,9 @@ class ChatCompletionStream:
     def __iter__(self) -> Iterator[dict[str, Any]]:
         try:
             if not _is_event_stream(self.response):
-                data = _parse_event(self.response.read().decode("utf-8", "replace"), self.info,
-                                    self._secrets)
+                data = _parse_event(
+                    self.response.read().decode("utf-8", "replace"), self.info, self._secrets
+                )
                 yield destreamed_chunk(data)
                 return
             for event in EventSource(self.response).iter_sse():
@@ -133,12 +141,14 @@ class ChatCompletionStream:
                     continue
                 yield _parse_event(event.data, self.info, self._secrets)
         except httpx.TimeoutException as exc:
-            raise GatewayTimeoutError(f"stream stalled ({type(exc).__name__})", info=self.info,
-                                      retryable=False) from None
+            raise GatewayTimeoutError(
+                f"stream stalled ({type(exc).__name__})", info=self.info, retryable=False
+            ) from None
         except httpx.TransportError as exc:
             raise StreamInterruptedError(
                 f"the stream was cut off ({redact(str(exc), self._secrets) or type(exc).__name__})",
-                info=self.info, status_code=self.info.status_code,
+                info=self.info,
+                status_code=self.info.status_code,
             ) from None
         finally:
             self.response.close()
@@ -156,8 +166,9 @@ class ChatCompletionStream:
 class AsyncChatCompletionStream:
     """The async twin of :class:`ChatCompletionStream` (``async for`` / ``async with``)."""
 
-    def __init__(self, response: httpx.Response, info: GatewayResponseInfo,
-                 secrets: tuple[str, ...]) -> None:
+    def __init__(
+        self, response: httpx.Response, info: GatewayResponseInfo, secrets: tuple[str, ...]
+    ) -> None:
         self.response = response
         self.info = info
         self._secrets = secrets
@@ -166,8 +177,9 @@ class AsyncChatCompletionStream:
         try:
             if not _is_event_stream(self.response):
                 raw = await self.response.aread()
-                yield destreamed_chunk(_parse_event(raw.decode("utf-8", "replace"), self.info,
-                                                    self._secrets))
+                yield destreamed_chunk(
+                    _parse_event(raw.decode("utf-8", "replace"), self.info, self._secrets)
+                )
                 return
             async for event in EventSource(self.response).aiter_sse():
                 if event.data == "[DONE]":
@@ -176,12 +188,14 @@ class AsyncChatCompletionStream:
                     continue
                 yield _parse_event(event.data, self.info, self._secrets)
         except httpx.TimeoutException as exc:
-            raise GatewayTimeoutError(f"stream stalled ({type(exc).__name__})", info=self.info,
-                                      retryable=False) from None
+            raise GatewayTimeoutError(
+                f"stream stalled ({type(exc).__name__})", info=self.info, retryable=False
+            ) from None
         except httpx.TransportError as exc:
             raise StreamInterruptedError(
                 f"the stream was cut off ({redact(str(exc), self._secrets) or type(exc).__name__})",
-                info=self.info, status_code=self.info.status_code,
+                info=self.info,
+                status_code=self.info.status_code,
             ) from None
         finally:
             await self.response.aclose()
@@ -218,8 +232,14 @@ class GatewayClient(_ClientBase):
         default_headers: Mapping[str, str] | None = None,
         http_client: httpx.Client | None = None,
     ) -> None:
-        super().__init__(gateway, surface=surface, api_key=api_key, timeout=timeout,
-                         retry=retry, default_headers=default_headers)
+        super().__init__(
+            gateway,
+            surface=surface,
+            api_key=api_key,
+            timeout=timeout,
+            retry=retry,
+            default_headers=default_headers,
+        )
         self._owns_client = http_client is None
         self._http = http_client if http_client is not None else httpx.Client()
         self._sleep: Callable[[float], None] = time.sleep
@@ -234,14 +254,12 @@ class GatewayClient(_ClientBase):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _send(self, req: PreparedRequest, *, stream: bool,
-              timeout: float | None) -> httpx.Response:
+    def _send(self, req: PreparedRequest, *, stream: bool, timeout: float | None) -> httpx.Response:
         attempt = 0
         while True:
             attempt += 1
             try:
-                response = self._http.send(self._request(self._http, req, timeout),
-                                           stream=stream)
+                response = self._http.send(self._request(self._http, req, timeout), stream=stream)
             except httpx.HTTPError as exc:
                 error = transport_error(exc, req)
             else:
@@ -249,8 +267,7 @@ class GatewayClient(_ClientBase):
                     return response
                 content = response.read()
                 response.close()
-                error = self._builder.error(req, response.status_code, response.headers,
-                                            content)
+                error = self._builder.error(req, response.status_code, response.headers, content)
             delay = self.retry.delay_for(attempt, error)
             if delay is None:
                 raise error
@@ -258,8 +275,7 @@ class GatewayClient(_ClientBase):
 
     def _json(self, req: PreparedRequest, timeout: float | None) -> GatewayResult:
         response = self._send(req, stream=False, timeout=timeout)
-        return self._builder.result(req, response.status_code, response.headers,
-                                    response.content)
+        return self._builder.result(req, response.status_code, response.headers, response.content)
 
     def chat_completions(
         self,
@@ -272,8 +288,14 @@ class GatewayClient(_ClientBase):
         timeout: float | None = None,
     ) -> GatewayResult:
         """POST an OpenAI-schema chat completion; ``result.data`` is the response dict."""
-        req = self._builder.chat(body, options=options, surface=surface, api_key=api_key,
-                                 stream=False, extra_headers=extra_headers)
+        req = self._builder.chat(
+            body,
+            options=options,
+            surface=surface,
+            api_key=api_key,
+            stream=False,
+            extra_headers=extra_headers,
+        )
         return self._json(req, timeout)
 
     def stream_chat_completions(
@@ -287,11 +309,16 @@ class GatewayClient(_ClientBase):
         timeout: float | None = None,
     ) -> ChatCompletionStream:
         """Start a streamed chat completion; returns once response headers have arrived."""
-        req = self._builder.chat(body, options=options, surface=surface, api_key=api_key,
-                                 stream=True, extra_headers=extra_headers)
+        req = self._builder.chat(
+            body,
+            options=options,
+            surface=surface,
+            api_key=api_key,
+            stream=True,
+            extra_headers=extra_headers,
+        )
         response = self._send(req, stream=True, timeout=timeout)
-        info = GatewayResponseInfo.from_headers(response.headers,
-                                                status_code=response.status_code)
+        info = GatewayResponseInfo.from_headers(response.headers, status_code=response.status_code)
         return ChatCompletionStream(response, info, req.secrets)
 
     def embeddings(
@@ -304,8 +331,9 @@ class GatewayClient(_ClientBase):
         timeout: float | None = None,
     ) -> GatewayResult:
         """POST an OpenAI-schema embeddings request on the provider-native path."""
-        req = self._builder.embeddings(body, options=options, api_key=api_key,
-                                       extra_headers=extra_headers)
+        req = self._builder.embeddings(
+            body, options=options, api_key=api_key, extra_headers=extra_headers
+        )
         return self._json(req, timeout)
 
     def universal(
@@ -347,8 +375,14 @@ class AsyncGatewayClient(_ClientBase):
         default_headers: Mapping[str, str] | None = None,
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
-        super().__init__(gateway, surface=surface, api_key=api_key, timeout=timeout,
-                         retry=retry, default_headers=default_headers)
+        super().__init__(
+            gateway,
+            surface=surface,
+            api_key=api_key,
+            timeout=timeout,
+            retry=retry,
+            default_headers=default_headers,
+        )
         self._owns_client = http_client is None
         self._http = http_client if http_client is not None else httpx.AsyncClient()
         self._sleep: Callable[[float], Any] = asyncio.sleep
@@ -363,14 +397,16 @@ class AsyncGatewayClient(_ClientBase):
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
-    async def _send(self, req: PreparedRequest, *, stream: bool,
-                    timeout: float | None) -> httpx.Response:
+    async def _send(
+        self, req: PreparedRequest, *, stream: bool, timeout: float | None
+    ) -> httpx.Response:
         attempt = 0
         while True:
             attempt += 1
             try:
-                response = await self._http.send(self._request(self._http, req, timeout),
-                                                 stream=stream)
+                response = await self._http.send(
+                    self._request(self._http, req, timeout), stream=stream
+                )
             except httpx.HTTPError as exc:
                 error: GatewayError = transport_error(exc, req)
             else:
@@ -378,8 +414,7 @@ class AsyncGatewayClient(_ClientBase):
                     return response
                 content = await response.aread()
                 await response.aclose()
-                error = self._builder.error(req, response.status_code, response.headers,
-                                            content)
+                error = self._builder.error(req, response.status_code, response.headers, content)
             delay = self.retry.delay_for(attempt, error)
             if delay is None:
                 raise error
@@ -387,8 +422,7 @@ class AsyncGatewayClient(_ClientBase):
 
     async def _json(self, req: PreparedRequest, timeout: float | None) -> GatewayResult:
         response = await self._send(req, stream=False, timeout=timeout)
-        return self._builder.result(req, response.status_code, response.headers,
-                                    response.content)
+        return self._builder.result(req, response.status_code, response.headers, response.content)
 
     async def chat_completions(
         self,
@@ -401,8 +435,14 @@ class AsyncGatewayClient(_ClientBase):
         timeout: float | None = None,
     ) -> GatewayResult:
         """Async :meth:`GatewayClient.chat_completions`."""
-        req = self._builder.chat(body, options=options, surface=surface, api_key=api_key,
-                                 stream=False, extra_headers=extra_headers)
+        req = self._builder.chat(
+            body,
+            options=options,
+            surface=surface,
+            api_key=api_key,
+            stream=False,
+            extra_headers=extra_headers,
+        )
         return await self._json(req, timeout)
 
     async def stream_chat_completions(
@@ -417,11 +457,16 @@ class AsyncGatewayClient(_ClientBase):
     ) -> AsyncChatCompletionStream:
         """Async :meth:`GatewayClient.stream_chat_completions` (``await`` it, then
         ``async for``)."""
-        req = self._builder.chat(body, options=options, surface=surface, api_key=api_key,
-                                 stream=True, extra_headers=extra_headers)
+        req = self._builder.chat(
+            body,
+            options=options,
+            surface=surface,
+            api_key=api_key,
+            stream=True,
+            extra_headers=extra_headers,
+        )
         response = await self._send(req, stream=True, timeout=timeout)
-        info = GatewayResponseInfo.from_headers(response.headers,
-                                                status_code=response.status_code)
+        info = GatewayResponseInfo.from_headers(response.headers, status_code=response.status_code)
         return AsyncChatCompletionStream(response, info, req.secrets)
 
     async def embeddings(
@@ -434,8 +479,9 @@ class AsyncGatewayClient(_ClientBase):
         timeout: float | None = None,
     ) -> GatewayResult:
         """Async :meth:`GatewayClient.embeddings`."""
-        req = self._builder.embeddings(body, options=options, api_key=api_key,
-                                       extra_headers=extra_headers)
+        req = self._builder.embeddings(
+            body, options=options, api_key=api_key, extra_headers=extra_headers
+        )
         return await self._json(req, timeout)
 
     async def universal(

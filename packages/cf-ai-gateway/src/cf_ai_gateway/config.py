@@ -23,8 +23,16 @@ from .options import GatewayOptions
 from .providers import Provider, get_provider
 from .urls import parse_gateway_url
 
-__all__ = ["ENV_ACCOUNT_ID", "ENV_API_BASE_URL", "ENV_BASE_URL", "ENV_GATEWAY_ID",
-           "ENV_GATEWAY_URL", "ENV_TOKEN", "Gateway", "GatewayConfigError"]
+__all__ = [
+    "ENV_ACCOUNT_ID",
+    "ENV_API_BASE_URL",
+    "ENV_BASE_URL",
+    "ENV_GATEWAY_ID",
+    "ENV_GATEWAY_URL",
+    "ENV_TOKEN",
+    "Gateway",
+    "GatewayConfigError",
+]
 
 ENV_ACCOUNT_ID = ("CF_ACCOUNT_ID", "CLOUDFLARE_ACCOUNT_ID")
 ENV_GATEWAY_ID = ("CF_GATEWAY_ID", "GATEWAY_ID", "CLOUDFLARE_GATEWAY_ID")
@@ -81,8 +89,7 @@ class Gateway:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", _clean_base(self.base_url, "base_url"))
-        object.__setattr__(self, "api_base_url",
-                           _clean_base(self.api_base_url, "api_base_url"))
+        object.__setattr__(self, "api_base_url", _clean_base(self.api_base_url, "api_base_url"))
         if self.account_id is not None and not _ID_RE.match(self.account_id):
             raise GatewayConfigError(
                 f"account_id={self.account_id!r} is invalid: letters, digits, '-' and '_' only"
@@ -94,15 +101,21 @@ class Gateway:
                 f"gateway_id={self.gateway_id!r} is invalid: 1-{wire.GATEWAY_ID_MAX_LEN} "
                 "letters, digits, '-' and '_'"
             )
-        if self.token is not None and (not isinstance(self.token, str) or not self.token.strip()
-                                       or any(c in self.token for c in "\r\n")):
+        if self.token is not None and (
+            not isinstance(self.token, str)
+            or not self.token.strip()
+            or any(c in self.token for c in "\r\n")
+        ):
             raise GatewayConfigError("token must be a non-empty single-line string")
         if not isinstance(self.options, GatewayOptions):
             raise GatewayConfigError(
                 f"options must be GatewayOptions, not {type(self.options).__name__}"
             )
-        if not self.custom_domain and urlsplit(self.base_url).hostname == wire.GATEWAY_HOST \
-                and not urlsplit(self.base_url).path.endswith("/v1"):
+        if (
+            not self.custom_domain
+            and urlsplit(self.base_url).hostname == wire.GATEWAY_HOST
+            and not urlsplit(self.base_url).path.endswith("/v1")
+        ):
             raise GatewayConfigError(
                 f"base_url={self.base_url!r} must be {wire.DEFAULT_BASE_URL!r} (the gateway "
                 "host plus /v1); use Gateway.from_url() for a full gateway URL"
@@ -110,9 +123,11 @@ class Gateway:
 
     def __repr__(self) -> str:
         token = "'***'" if self.token else "None"
-        return (f"Gateway(account_id={self.account_id!r}, gateway_id={self.gateway_id!r}, "
-                f"token={token}, base_url={self.base_url!r}, "
-                f"custom_domain={self.custom_domain!r})")
+        return (
+            f"Gateway(account_id={self.account_id!r}, gateway_id={self.gateway_id!r}, "
+            f"token={token}, base_url={self.base_url!r}, "
+            f"custom_domain={self.custom_domain!r})"
+        )
 
     __str__ = __repr__
 
@@ -132,20 +147,30 @@ class Gateway:
         url = _env(ENV_GATEWAY_URL, env)
         if url:
             parsed = cls.from_url(url)
-            values.update(account_id=parsed.account_id, gateway_id=parsed.gateway_id,
-                          base_url=parsed.base_url, api_base_url=parsed.api_base_url,
-                          custom_domain=parsed.custom_domain)
-        for key, names in (("account_id", ENV_ACCOUNT_ID), ("gateway_id", ENV_GATEWAY_ID),
-                           ("token", ENV_TOKEN), ("base_url", ENV_BASE_URL),
-                           ("api_base_url", ENV_API_BASE_URL)):
+            values.update(
+                account_id=parsed.account_id,
+                gateway_id=parsed.gateway_id,
+                base_url=parsed.base_url,
+                api_base_url=parsed.api_base_url,
+                custom_domain=parsed.custom_domain,
+            )
+        for key, names in (
+            ("account_id", ENV_ACCOUNT_ID),
+            ("gateway_id", ENV_GATEWAY_ID),
+            ("token", ENV_TOKEN),
+            ("base_url", ENV_BASE_URL),
+            ("api_base_url", ENV_API_BASE_URL),
+        ):
             value = _env(names, env)
             if value is not None:
                 values[key] = value
         values.update({k: v for k, v in overrides.items() if v is not None})
         if not values.get("custom_domain"):
-            missing = [names for key, names in (("account_id", ENV_ACCOUNT_ID),
-                                                ("gateway_id", ENV_GATEWAY_ID))
-                       if not values.get(key)]
+            missing = [
+                names
+                for key, names in (("account_id", ENV_ACCOUNT_ID), ("gateway_id", ENV_GATEWAY_ID))
+                if not values.get(key)
+            ]
             if missing:
                 looked = "; ".join(" or ".join(n) for n in missing)
                 raise GatewayConfigError(
@@ -175,8 +200,11 @@ class Gateway:
                 # A local REST host (the emulator) serves the gateway surfaces too.
                 origin = parsed.api_base_url.rsplit("/client/v4", 1)[0]
                 values["base_url"] = origin + "/v1"
-        elif not parsed.custom_domain and parsed.base_url is not None and \
-                urlsplit(parsed.base_url).hostname != wire.GATEWAY_HOST:
+        elif (
+            not parsed.custom_domain
+            and parsed.base_url is not None
+            and urlsplit(parsed.base_url).hostname != wire.GATEWAY_HOST
+        ):
             # A gateway-shaped URL on another host (the local emulator, a test proxy) serves
             # the REST API on the same origin; Cloudflare's own hosts keep their defaults.
             origin = parsed.base_url[: len(parsed.base_url) - len(urlsplit(parsed.base_url).path)]

@@ -125,8 +125,10 @@ class GatewayError(Exception):
         return " ".join(parts)
 
     def __repr__(self) -> str:
-        return (f"{type(self).__name__}(message={self.message!r}, "
-                f"status_code={self.status_code!r}, code={self.code!r})")
+        return (
+            f"{type(self).__name__}(message={self.message!r}, "
+            f"status_code={self.status_code!r}, code={self.code!r})"
+        )
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild, (type(self), self.message, self.__dict__))
@@ -286,8 +288,11 @@ def _provider_error(body: Any) -> tuple[str | None, str | None, str | None]:
     if isinstance(errors, list) and errors and isinstance(errors[0], dict):
         message = errors[0].get("message")
         code = errors[0].get("code")
-        return (message if isinstance(message, str) else None, None,
-                str(code) if code is not None else None)
+        return (
+            message if isinstance(message, str) else None,
+            None,
+            str(code) if code is not None else None,
+        )
     return None, None, None
 
 
@@ -366,11 +371,15 @@ def error_from_response(
         "error_type": p_type,
         "provider_code": p_code,
     }
-    if status_code in RETRYABLE_STATUSES and cls in (ProviderError, GatewayTimeoutError,
-                                                      RateLimitError,
-                                                      GuardrailsUnavailableError):
+    if status_code in RETRYABLE_STATUSES and cls in (
+        ProviderError,
+        GatewayTimeoutError,
+        RateLimitError,
+        GuardrailsUnavailableError,
+    ):
         kwargs["retryable"] = True
     if cls is RateLimitError:
-        return RateLimitError(message, retry_after=parse_retry_after(lower.get("retry-after")),
-                              **kwargs)
+        return RateLimitError(
+            message, retry_after=parse_retry_after(lower.get("retry-after")), **kwargs
+        )
     return cls(message, **kwargs)

@@ -22,7 +22,7 @@ from . import wire
 
 __all__ = ["CustomCost", "GatewayOptions", "InvalidOptionError", "MetadataValue"]
 
-MetadataValue = Union[str, int, float, bool]
+MetadataValue = Union[str, int, float, bool]  # noqa: UP007 (a runtime alias on 3.10)
 
 
 class InvalidOptionError(ValueError):
@@ -69,17 +69,23 @@ class CustomCost:
                 raise InvalidOptionError(
                     f"custom_cost.{f.name}", value, "must be a finite number >= 0"
                 )
-        per_token = (self.per_token_in, self.per_token_out, self.per_cache_read_token,
-                     self.per_cache_write_token)
+        per_token = (
+            self.per_token_in,
+            self.per_token_out,
+            self.per_cache_read_token,
+            self.per_cache_write_token,
+        )
         if self.total_cost is not None:
             if any(v is not None for v in per_token):
                 raise InvalidOptionError(
-                    "custom_cost", self.to_dict(),
+                    "custom_cost",
+                    self.to_dict(),
                     "use either total_cost alone or per-token prices, not both",
                 )
         elif self.per_token_in is None or self.per_token_out is None:
             raise InvalidOptionError(
-                "custom_cost", self.to_dict(),
+                "custom_cost",
+                self.to_dict(),
                 "needs both per_token_in and per_token_out (or total_cost alone)",
             )
 
@@ -96,14 +102,16 @@ class CustomCost:
         unknown = sorted(set(value) - known)
         if unknown:
             raise InvalidOptionError(
-                "custom_cost", dict(value),
+                "custom_cost",
+                dict(value),
                 f"unknown key(s) {', '.join(map(repr, unknown))}; allowed: {sorted(known)}",
             )
         return cls(**value)
 
     def to_dict(self) -> dict[str, float]:
-        return {f.name: getattr(self, f.name) for f in fields(self)
-                if getattr(self, f.name) is not None}
+        return {
+            f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None
+        }
 
 
 _HEADER_OF_FIELD: dict[str, str] = {
@@ -156,8 +164,7 @@ class GatewayOptions:
     no_wholesale: bool | None = None
 
     def __post_init__(self) -> None:
-        for name in ("skip_cache", "collect_log", "collect_log_payload", "zdr",
-                     "no_wholesale"):
+        for name in ("skip_cache", "collect_log", "collect_log_payload", "zdr", "no_wholesale"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, bool):
                 raise InvalidOptionError(name, value, "must be True or False")
@@ -172,7 +179,8 @@ class GatewayOptions:
             not _is_int(self.request_timeout_ms) or self.request_timeout_ms <= 0
         ):
             raise InvalidOptionError(
-                "request_timeout_ms", self.request_timeout_ms,
+                "request_timeout_ms",
+                self.request_timeout_ms,
                 "must be a positive integer number of milliseconds",
             )
         if self.backoff is not None and self.backoff not in wire.BACKOFF_VALUES:
@@ -192,7 +200,8 @@ class GatewayOptions:
             ttl == wire.CACHE_TTL_DISABLED or wire.CACHE_TTL_MIN_S <= ttl <= wire.CACHE_TTL_MAX_S
         ):
             raise InvalidOptionError(
-                "cache_ttl", ttl,
+                "cache_ttl",
+                ttl,
                 f"must be 0 (no caching) or an integer number of seconds from "
                 f"{wire.CACHE_TTL_MIN_S} to {wire.CACHE_TTL_MAX_S} (one month)",
             )
@@ -250,22 +259,26 @@ def _validated_metadata(metadata: object) -> Mapping[str, MetadataValue]:
         raise InvalidOptionError("metadata", metadata, "must be a mapping of str to scalar")
     if len(metadata) > wire.METADATA_MAX_ENTRIES:
         raise InvalidOptionError(
-            "metadata", dict(metadata),
+            "metadata",
+            dict(metadata),
             f"at most {wire.METADATA_MAX_ENTRIES} entries are allowed (the gateway silently "
             f"drops the rest); got {len(metadata)}",
         )
     for key, value in metadata.items():
         if not isinstance(key, str) or not key:
-            raise InvalidOptionError("metadata", dict(metadata),
-                                     f"key {key!r} must be a non-empty string")
+            raise InvalidOptionError(
+                "metadata", dict(metadata), f"key {key!r} must be a non-empty string"
+            )
         if key.startswith(wire.METADATA_RESERVED_PREFIX):
             raise InvalidOptionError(
-                "metadata", dict(metadata),
+                "metadata",
+                dict(metadata),
                 f"key {key!r} uses the reserved prefix {wire.METADATA_RESERVED_PREFIX!r}",
             )
         if not (isinstance(value, (str, bool)) or _is_number(value)):
             raise InvalidOptionError(
-                "metadata", dict(metadata),
+                "metadata",
+                dict(metadata),
                 f"value of {key!r} must be a string, finite number or boolean, "
                 f"not {type(value).__name__}",
             )

@@ -64,34 +64,82 @@ class Provider:
 
 
 PROVIDERS: tuple[Provider, ...] = (
-    Provider("OpenAI", "openai", "openai", "bearer", "chat/completions", "embeddings",
-             "responses"),
-    Provider("Anthropic", "anthropic", "anthropic", "x-api-key", None, None, "v1/messages",
-             extra_headers=(("anthropic-version", "2023-06-01"),)),
-    Provider("Google AI Studio", "google-ai-studio", "google-ai-studio", "x-goog-api-key",
-             None, None, "v1/models", aliases=("google", "gemini")),
-    Provider("Google Vertex AI", "google-vertex-ai", "google-vertex-ai", "bearer", None,
-             None, "v1/projects", aliases=("vertex", "vertex-ai")),
-    Provider("Workers AI", "workers-ai", "workers-ai", "bearer", "v1/chat/completions",
-             "v1/embeddings", aliases=("workers", "cloudflare")),
-    Provider("Azure OpenAI", "azure-openai", None, "api-key", None, None, None,
-             aliases=("azure",)),
-    Provider("Amazon Bedrock", "aws-bedrock", "aws-bedrock", "sigv4", None, None,
-             "bedrock-runtime", aliases=("bedrock",)),
+    Provider("OpenAI", "openai", "openai", "bearer", "chat/completions", "embeddings", "responses"),
+    Provider(
+        "Anthropic",
+        "anthropic",
+        "anthropic",
+        "x-api-key",
+        None,
+        None,
+        "v1/messages",
+        extra_headers=(("anthropic-version", "2023-06-01"),),
+    ),
+    Provider(
+        "Google AI Studio",
+        "google-ai-studio",
+        "google-ai-studio",
+        "x-goog-api-key",
+        None,
+        None,
+        "v1/models",
+        aliases=("google", "gemini"),
+    ),
+    Provider(
+        "Google Vertex AI",
+        "google-vertex-ai",
+        "google-vertex-ai",
+        "bearer",
+        None,
+        None,
+        "v1/projects",
+        aliases=("vertex", "vertex-ai"),
+    ),
+    Provider(
+        "Workers AI",
+        "workers-ai",
+        "workers-ai",
+        "bearer",
+        "v1/chat/completions",
+        "v1/embeddings",
+        aliases=("workers", "cloudflare"),
+    ),
+    Provider("Azure OpenAI", "azure-openai", None, "api-key", None, None, None, aliases=("azure",)),
+    Provider(
+        "Amazon Bedrock",
+        "aws-bedrock",
+        "aws-bedrock",
+        "sigv4",
+        None,
+        None,
+        "bedrock-runtime",
+        aliases=("bedrock",),
+    ),
     Provider("Groq", "groq", "groq", "bearer", "chat/completions", "embeddings"),
-    Provider("Mistral", "mistral", "mistral", "bearer", "v1/chat/completions",
-             "v1/embeddings", aliases=("mistralai",)),
+    Provider(
+        "Mistral",
+        "mistral",
+        "mistral",
+        "bearer",
+        "v1/chat/completions",
+        "v1/embeddings",
+        aliases=("mistralai",),
+    ),
     Provider("Cohere", "cohere", "cohere", "bearer", None, None, "v1/chat"),
-    Provider("Perplexity", "perplexity-ai", "perplexity", "bearer", "chat/completions",
-             aliases=("perplexity",)),
+    Provider(
+        "Perplexity",
+        "perplexity-ai",
+        "perplexity",
+        "bearer",
+        "chat/completions",
+        aliases=("perplexity",),
+    ),
     Provider("xAI", "grok", "grok", "bearer", "v1/chat/completions", aliases=("xai",)),
     Provider("DeepSeek", "deepseek", "deepseek", "bearer", "chat/completions"),
     Provider("Cerebras", "cerebras", "cerebras", "bearer", "chat/completions"),
-    Provider("OpenRouter", "openrouter", None, "bearer", "v1/chat/completions",
-             "v1/embeddings"),
+    Provider("OpenRouter", "openrouter", None, "bearer", "v1/chat/completions", "v1/embeddings"),
     Provider("Replicate", "replicate", None, "bearer", None, None, "v1/predictions"),
-    Provider("HuggingFace", "huggingface", None, "bearer", None, None, None,
-             aliases=("hf",)),
+    Provider("HuggingFace", "huggingface", None, "bearer", None, None, None, aliases=("hf",)),
     Provider("Baseten", "baseten", None, "api-key", None, None, None),
     Provider("Cartesia", "cartesia", None, "x-api-key", None, None, None),
     Provider("ElevenLabs", "elevenlabs", None, "x-api-key", None, None, None),
@@ -122,12 +170,9 @@ def get_provider(name: str | Provider) -> Provider:
     if _CUSTOM_RE.match(key):
         # Custom providers speak whatever their upstream speaks; OpenAI-compatible is the
         # common case and the only one we can build paths for.
-        return Provider(f"Custom ({key})", key, key, "bearer", "chat/completions",
-                        "embeddings")
+        return Provider(f"Custom ({key})", key, key, "bearer", "chat/completions", "embeddings")
     known = ", ".join(sorted(p.slug for p in PROVIDERS))
-    raise ValueError(
-        f"unknown provider {name!r}: expected one of {known}, or 'custom-{{slug}}'"
-    )
+    raise ValueError(f"unknown provider {name!r}: expected one of {known}, or 'custom-{{slug}}'")
 
 
 def split_model(model: str) -> tuple[str, str]:

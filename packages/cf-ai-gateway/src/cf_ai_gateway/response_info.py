@@ -74,8 +74,19 @@ class GatewayResponseInfo:
     def to_dict(self) -> dict[str, Any]:
         """A plain, JSON-friendly dict of the set fields (for framework metadata)."""
         out: dict[str, Any] = {}
-        for name in ("cache_status", "log_id", "request_id", "event_id", "step", "model",
-                     "provider", "trace_id", "run_id", "dlp", "status_code"):
+        for name in (
+            "cache_status",
+            "log_id",
+            "request_id",
+            "event_id",
+            "step",
+            "model",
+            "provider",
+            "trace_id",
+            "run_id",
+            "dlp",
+            "status_code",
+        ):
             value = getattr(self, name)
             if value is not None:
                 out[name] = value

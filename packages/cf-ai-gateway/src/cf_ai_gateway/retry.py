@@ -49,8 +49,8 @@ class RetryPolicy:
         if isinstance(error, RateLimitError) and error.retry_after is not None:
             if error.retry_after > self.max_retry_after:
                 return None
-            return error.retry_after
-        delay = min(self.max_delay, self.initial_delay * 2 ** (retry_number - 1))
+            return float(error.retry_after)
+        delay = min(self.max_delay, self.initial_delay * 2.0 ** (retry_number - 1))
         return delay * (1 - self.jitter * random.random())
 
 

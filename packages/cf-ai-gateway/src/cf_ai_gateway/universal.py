@@ -3,7 +3,8 @@
 The gateway tries the steps in order and answers with the first success; the response header
 ``cf-aig-step`` is the 0-based index of the step that answered.
 
->>> step = UniversalStep.chat("openai/gpt-4o-mini", {"messages": [{"role": "user", "content": "hi"}]})
+>>> body = {"messages": [{"role": "user", "content": "hi"}]}
+>>> step = UniversalStep.chat("openai/gpt-4o-mini", body)
 >>> step.to_dict()["endpoint"], step.to_dict()["query"]["model"]
 ('chat/completions', 'gpt-4o-mini')
 """
@@ -48,8 +49,10 @@ class UniversalStep:
         if not isinstance(self.endpoint, str) or not self.endpoint.strip("/"):
             raise ValueError(f"endpoint={self.endpoint!r} must be a non-empty path")
         if not isinstance(self.query, Mapping):
-            raise ValueError(f"query must be a mapping (the provider's request body), "
-                             f"not {type(self.query).__name__}")
+            raise ValueError(
+                f"query must be a mapping (the provider's request body), "
+                f"not {type(self.query).__name__}"
+            )
         for key, value in self.headers.items():
             if not isinstance(key, str) or not isinstance(value, str):
                 raise ValueError(f"step header {key!r} must map a string to a string")
@@ -79,14 +82,23 @@ class UniversalStep:
             )
         step_headers = auth_headers(provider, api_key)
         step_headers.update(headers or {})
-        return cls(provider.slug, provider.chat_path, {**body, "model": model_name},
-                   MappingProxyType(step_headers), options)
+        return cls(
+            provider.slug,
+            provider.chat_path,
+            {**body, "model": model_name},
+            MappingProxyType(step_headers),
+            options,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The step as the gateway expects it in the JSON array."""
         headers = dict(self.headers)
-        step: dict[str, Any] = {"provider": self.provider, "endpoint": self.endpoint.strip("/"),
-                                "headers": headers, "query": dict(self.query)}
+        step: dict[str, Any] = {
+            "provider": self.provider,
+            "endpoint": self.endpoint.strip("/"),
+            "headers": headers,
+            "query": dict(self.query),
+        }
         if self.options is not None:
             config: dict[str, Any] = {}
             rest: dict[str, Any] = {}

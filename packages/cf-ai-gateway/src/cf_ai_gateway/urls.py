@@ -90,24 +90,31 @@ def parse_gateway_url(url: str) -> ParsedGatewayURL:
 
     m = _MGMT_RE.match(path)
     if m:
-        return ParsedGatewayURL(None, origin + m["prefix"], m["account"], m["gateway"], False,
-                                "rest")
+        return ParsedGatewayURL(
+            None, origin + m["prefix"], m["account"], m["gateway"], False, "rest"
+        )
     m = _REST_RE.match(path)
     if m:
-        return ParsedGatewayURL(None, origin + m["prefix"], m["account"], None, False, "rest",
-                                endpoint=m["rest"] or None)
+        return ParsedGatewayURL(
+            None,
+            origin + m["prefix"],
+            m["account"],
+            None,
+            False,
+            "rest",
+            endpoint=m["rest"] or None,
+        )
 
     segments = [s for s in path.split("/") if s]
     # Gateway host shape: [prefix...]/v1/{account}/{gateway}[/tail...]
     for i, segment in enumerate(segments):
-        if segment == "v1" and len(segments) >= i + 3 and not _is_provider_segment(
-            segments[i + 1]
-        ):
+        if segment == "v1" and len(segments) >= i + 3 and not _is_provider_segment(segments[i + 1]):
             base = origin + "/" + "/".join(segments[: i + 1])
             account, gateway = segments[i + 1], segments[i + 2]
-            surface, provider, endpoint = _tail(segments[i + 3:])
-            return ParsedGatewayURL(base, None, account, gateway, False, surface, provider,
-                                    endpoint)
+            surface, provider, endpoint = _tail(segments[i + 3 :])
+            return ParsedGatewayURL(
+                base, None, account, gateway, False, surface, provider, endpoint
+            )
     if parts.hostname == wire.GATEWAY_HOST:
         raise ValueError(
             f"gateway URL {url!r} must look like "
@@ -119,5 +126,6 @@ def parse_gateway_url(url: str) -> ParsedGatewayURL:
             surface, provider, endpoint = _tail(segments[i:])
             base = origin + "".join("/" + s for s in segments[:i])
             return ParsedGatewayURL(base, None, None, None, True, surface, provider, endpoint)
-    return ParsedGatewayURL(origin + "".join("/" + s for s in segments), None, None, None, True,
-                            "universal")
+    return ParsedGatewayURL(
+        origin + "".join("/" + s for s in segments), None, None, None, True, "universal"
+    )

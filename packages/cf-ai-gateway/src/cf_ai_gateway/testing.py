@@ -1,0 +1,359 @@
+"""Test helpers: a secret-scrubbing vcrpy configuration and a cassette secret scanner.
+
+For pytest-recording, in your ``conftest.py``::
+
+    from cf_ai_gateway.testing import configure_vcr, vcr_config as cf_vcr_config
+
+    @pytest.fixture(scope="module")
+    def vcr_config():
+        return cf_vcr_config()
+
+    def pytest_recording_configure(config, vcr):
+        configure_vcr(vcr)
+
+``record_mode`` is deliberately not set, so ``--record-mode`` on the command line decides.
+vcrpy is not a dependency of the core: nothing here imports it.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from . import wire
+from .errors import redact
+
+__all__ = [
+    "REDACTED",
+    "SERIALIZER_NAME",
+    "CassetteFinding",
+    "CassetteSerializer",
+    "configure_vcr",
+    "scan_cassettes",
+    "scrub_request",
+    "scrub_response",
+    "vcr_config",
+]
+
+REDACTED = "REDACTED"
+ACCOUNT_PLACEHOLDER = "ACCOUNT_ID"
+SERIALIZER_NAME = "cfaig-yaml"
+
+VOLATILE_RESPONSE_HEADERS = frozenset(
+    {
+        "date",
+        "server",
+        "cf-ray",
+        "set-cookie",
+        "alt-svc",
+        "nel",
+        "report-to",
+        "via",
+        "x-request-id",
+        "openai-processing-ms",
+        "openai-organization",
+        "openai-project",
+        "x-envoy-upstream-service-time",
+        "strict-transport-security",
+        "cf-cache-status",
+        "content-length",
+        "content-encoding",
+        "transfer-encoding",
+        "connection",
+        "keep-alive",
+        "age",
+        "expires",
+        "last-modified",
+        "etag",
+        "x-ratelimit-reset-requests",
+        "x-ratelimit-reset-tokens",
+    }
+)
+
+_ACCOUNT_IN_PATH = (
+    re.compile(r"(?P<pre>/accounts/)(?P<id>[^/?#]+)"),
+    re.compile(r"^(?P<pre>/v1/)(?P<id>[^/?#]+)(?=/[^/?#]+)"),
+)
+
+
+def _scrub_path(path: str, account_ids: Sequence[str]) -> str:
+    for account in account_ids:
+        if account:
+            path = path.replace(f"/{account}/", f"/{ACCOUNT_PLACEHOLDER}/")
+            if path.endswith(f"/{account}"):
+                path = path[: -len(account)] + ACCOUNT_PLACEHOLDER
+    for pattern in _ACCOUNT_IN_PATH:
+        if "/accounts/" in path and pattern.pattern.startswith("^"):
+            continue
+        path = pattern.sub(lambda m: m["pre"] + ACCOUNT_PLACEHOLDER, path, count=1)
+    return path
+
+
+def _scrub_json(value: Any, secrets: Sequence[str]) -> Any:
+    """Redact credential headers nested in JSON (universal steps carry them in the body)."""
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if (
+                isinstance(key, str)
+                and key.lower() in wire.SECRET_HEADERS
+                and isinstance(item, str)
+            ):
+                out[key] = REDACTED
+            else:
+                out[key] = _scrub_json(item, secrets)
+        return out
+    if isinstance(value, list):
+        return [_scrub_json(item, secrets) for item in value]
+    if isinstance(value, str):
+        return redact(value, secrets)
+    return value
+
+
+def _scrub_text(text: str, secrets: Sequence[str]) -> str:
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return redact(text, secrets)
+    return json.dumps(_scrub_json(parsed, secrets), separators=(",", ":"), ensure_ascii=False)
+
+
+def scrub_request(
+    request: Any, *, account_ids: Sequence[str] = (), secrets: Sequence[str] = ()
+) -> Any:
+    """Copy of a vcrpy request with the account id out of the URL, credential headers and
+    credentials inside JSON bodies redacted. Idempotent (vcrpy also runs it when matching)."""
+    request = copy.deepcopy(request)
+    parts = urlsplit(request.uri)
+    request.uri = urlunsplit(parts._replace(path=_scrub_path(parts.path, account_ids)))
+    for name in list(request.headers):
+        if name.lower() in wire.SECRET_HEADERS:
+            request.headers[name] = REDACTED
+    body = request.body
+    if body:
+        text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
+        scrubbed = _scrub_text(text, secrets)
+        if scrubbed != text:
+            request.body = scrubbed.encode("utf-8")
+    return request
+
+
+def scrub_response(
+    response: dict[str, Any], *, secrets: Sequence[str] = (), account_ids: Sequence[str] = ()
+) -> dict[str, Any]:
+    """Drop volatile and credential response headers; redact secrets in the body."""
+    response = copy.deepcopy(response)
+    headers = response.get("headers") or {}
+    response["headers"] = {
+        name: value
+        for name, value in headers.items()
+        if name.lower() not in VOLATILE_RESPONSE_HEADERS and name.lower() not in wire.SECRET_HEADERS
+    }
+    body = response.get("body", {}).get("string")
+    if body:
+        text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
+        scrubbed = redact(text, secrets)
+        for account in account_ids:
+            if account:
+                scrubbed = scrubbed.replace(account, ACCOUNT_PLACEHOLDER)
+        if scrubbed != text:
+            response["body"]["string"] = scrubbed.encode("utf-8")
+    return response
+
+
+def vcr_config(
+    *,
+    account_ids: Iterable[str] = (),
+    secrets: Iterable[str] = (),
+    match_on: Sequence[str] = ("method", "scheme", "path", "query", "body"),
+    serializer: str = SERIALIZER_NAME,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Keyword arguments for vcrpy / pytest-recording's ``vcr_config`` fixture.
+
+    - request credential headers (``cf-aig-authorization``, ``authorization``, ``x-api-key``,
+      ``api-key``, ``x-goog-api-key``) are replaced with ``REDACTED``;
+    - account ids in URLs become ``ACCOUNT_ID`` (the given ones, and any in the gateway and
+      REST URL shapes), so cassettes replay for any account;
+    - volatile response headers are dropped, compressed bodies decoded;
+    - matching ignores host and port (an emulator on any free port replays the same
+      cassette), and compares JSON bodies semantically (vcrpy's ``body`` matcher);
+    - the serializer stores JSON bodies parsed (readable YAML); call :func:`configure_vcr`
+      to register it, or pass ``serializer="yaml"``.
+    """
+    account_list = tuple(a for a in account_ids if a)
+    secret_list = tuple(s for s in secrets if s)
+
+    def before_request(request: Any) -> Any:
+        return scrub_request(request, account_ids=account_list, secrets=secret_list)
+
+    def before_response(response: dict[str, Any]) -> dict[str, Any]:
+        return scrub_response(response, secrets=secret_list, account_ids=account_list)
+
+    config: dict[str, Any] = {
+        "filter_headers": [(h, REDACTED) for h in wire.SECRET_HEADERS],
+        "before_record_request": before_request,
+        "before_record_response": before_response,
+        "decode_compressed_response": True,
+        "match_on": list(match_on),
+        "serializer": serializer,
+    }
+    config.update(extra or {})
+    return config
+
+
+# --- a readable serializer ------------------------------------------------------------------
+
+
+def _body_to_readable(body: Any) -> Any:
+    if not isinstance(body, str) or not body:
+        return body
+    try:
+        return {"json": json.loads(body)}
+    except ValueError:
+        return body
+
+
+def _body_from_readable(body: Any) -> Any:
+    if isinstance(body, dict) and set(body) == {"json"}:
+        return json.dumps(body["json"], separators=(",", ":"), ensure_ascii=False)
+    return body
+
+
+class CassetteSerializer:
+    """vcrpy serializer: YAML with JSON bodies stored parsed and text bodies as blocks."""
+
+    @staticmethod
+    def serialize(cassette_dict: dict[str, Any]) -> str:
+        import yaml
+
+        data = copy.deepcopy(cassette_dict)
+        for interaction in data.get("interactions", []):
+            request = interaction["request"]
+            request["body"] = _body_to_readable(request.get("body"))
+            body = interaction["response"].get("body") or {}
+            if "string" in body:
+                body["string"] = _body_to_readable(body["string"])
+
+        class Dumper(yaml.SafeDumper):
+            pass
+
+        def str_presenter(dumper: Any, value: str) -> Any:
+            style = "|" if "\n" in value else None
+            return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+        Dumper.add_representer(str, str_presenter)
+        return str(yaml.dump(data, Dumper=Dumper, allow_unicode=True, sort_keys=False, width=100))
+
+    @staticmethod
+    def deserialize(cassette_string: str) -> dict[str, Any]:
+        import yaml
+
+        data: dict[str, Any] = yaml.safe_load(cassette_string) or {}
+        for interaction in data.get("interactions", []):
+            request = interaction["request"]
+            request["body"] = _body_from_readable(request.get("body"))
+            body = interaction["response"].get("body") or {}
+            if "string" in body:
+                body["string"] = _body_from_readable(body["string"])
+        return data
+
+
+def configure_vcr(vcr: Any) -> None:
+    """Register the readable serializer on a ``vcr.VCR`` (pytest-recording's
+    ``pytest_recording_configure(config, vcr)`` hook is the place)."""
+    vcr.register_serializer(SERIALIZER_NAME, CassetteSerializer())
+
+
+# --- the scanner ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CassetteFinding:
+    """A probable secret in a cassette: where, what kind, and a masked excerpt."""
+
+    path: Path
+    line: int
+    kind: str
+    excerpt: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.kind}: {self.excerpt}"
+
+
+_HEADER_LINE = re.compile(
+    r"(?i)^\s*-?\s*['\"]?(?P<name>"
+    + "|".join(re.escape(h) for h in wire.SECRET_HEADERS)
+    + r")['\"]?\s*:\s*(?P<value>.*)$"
+)
+_SCAN_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("bearer token", re.compile(r"(?i)bearer\s+(?!REDACTED\b)(?!\*\*\*)[A-Za-z0-9._~+/=-]{8,}")),
+    ("openai-style key", re.compile(r"\bsk-[A-Za-z0-9_-]{16,}")),
+    ("google api key", re.compile(r"\bAIza[0-9A-Za-z_-]{30,}")),
+    ("account id in url", re.compile(r"/(?:v1|accounts)/[0-9a-f]{32}(?:/|\b)")),
+)
+
+
+def _mask(text: str) -> str:
+    text = text.strip()
+    return text[:12] + "…" if len(text) > 12 else text
+
+
+def scan_cassettes(
+    path: str | Path,
+    *,
+    secrets: Iterable[str] = (),
+    suffixes: Sequence[str] = (".yaml", ".yml", ".json"),
+) -> list[CassetteFinding]:
+    """Find probable secrets in the cassette files under ``path``.
+
+    Flags credential headers whose value is not ``REDACTED`` (a list item on the following
+    line is checked too), bearer tokens, provider-style keys, 32-hex account ids in URLs, and
+    any of the given literal ``secrets``. An empty list means the cassettes look clean.
+    """
+    root = Path(path)
+    files = (
+        [root]
+        if root.is_file()
+        else sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in suffixes)
+    )
+    secret_list = [s for s in secrets if s and len(s) >= 4]
+    findings: list[CassetteFinding] = []
+    check_next: str | None = None
+    for file in files:
+        lines = file.read_text("utf-8", errors="replace").splitlines()
+        for number, line in enumerate(lines, 1):
+            if check_next is not None:
+                value = line.strip().lstrip("-").strip().strip("'\"")
+                if value and value != REDACTED:
+                    findings.append(
+                        CassetteFinding(file, number, f"{check_next} header", _mask(value))
+                    )
+                check_next = None
+            header = _HEADER_LINE.match(line)
+            if header:
+                value = header["value"].strip().strip("'\"")
+                if not value:
+                    check_next = header["name"].lower()
+                elif value not in (REDACTED, f"[{REDACTED}]", f"- {REDACTED}"):
+                    findings.append(
+                        CassetteFinding(
+                            file, number, f"{header['name'].lower()} header", _mask(value)
+                        )
+                    )
+            for kind, pattern in _SCAN_PATTERNS:
+                match = pattern.search(line)
+                if match:
+                    findings.append(CassetteFinding(file, number, kind, _mask(match.group(0))))
+            for secret in secret_list:
+                if secret in line:
+                    findings.append(
+                        CassetteFinding(file, number, "known secret", _mask(secret[:4]))
+                    )
+    return findings
