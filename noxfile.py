@@ -126,6 +126,13 @@ def demo(session: nox.Session) -> None:
 
 
 @nox.session(python=DEFAULT_PYTHON)
+def bench(session: nox.Session) -> None:
+    """Benchmarks, each reported as a ratio against a baseline measured in the same run."""
+    session.install(*_editable(CORE))
+    session.run("python", "benchmarks/import_time.py", *session.posargs)
+
+
+@nox.session(python=DEFAULT_PYTHON)
 def record(session: nox.Session) -> None:
     """Re-record every cassette against a local in-process emulator (one command)."""
     extras = [LANGCHAIN] if (ROOT / LANGCHAIN / "pyproject.toml").exists() else []

@@ -231,11 +231,7 @@ class RequestBuilder:
         if params:
             from urllib.parse import urlencode
 
-            query = {
-                k: json.dumps(v) if isinstance(v, (list, dict)) else str(v)
-                for k, v in params.items()
-                if v is not None
-            }
+            query = {k: _query_value(v) for k, v in params.items() if v is not None}
             url = f"{url}?{urlencode(query)}"
         return PreparedRequest(method, url, headers, json_body, self._secrets(None))
 
@@ -261,7 +257,7 @@ class RequestBuilder:
                 "the gateway answered 2xx with a body that is not JSON",
                 status_code=status,
                 info=info,
-                body=redact(content[:500].decode("utf-8", "replace"), req.secrets),
+                body=redact(content.decode("utf-8", "replace"), req.secrets)[:500],
             ) from None
         return GatewayResult(data, info, status, lower)
 
@@ -271,6 +267,15 @@ class RequestBuilder:
         err = error_from_response(status, headers, content, secrets=req.secrets)
         logger.debug("%s -> %s %s", req.describe(), status, type(err).__name__)
         return err
+
+
+def _query_value(value: Any) -> str:
+    """A management API query value: JSON for lists/objects, ``true``/``false`` for booleans."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, dict)):
+        return json.dumps(value)
+    return str(value)
 
 
 def _credential_values(headers: Mapping[str, str]) -> list[str]:
@@ -302,16 +307,21 @@ def chunk_error(
         return None
     payload = json.dumps(chunk).encode()
     mapped = error_from_response(info.status_code or 500, info.raw, payload, secrets=secrets)
-    if isinstance(mapped, ProviderError) or mapped.status_code == 200:
-        return ProviderError(
-            mapped.message,
-            status_code=info.status_code,
-            info=info,
-            error_type=mapped.error_type,
-            provider_code=mapped.provider_code,
-            retryable=False,
-        )
-    return mapped
+    # Output may already have been seen, so nothing raised mid-stream is retryable. A gateway
+    # error code keeps its type (a DLP/guardrails block stays a ContentBlockedError); anything
+    # else inside a 200 stream is the provider's error.
+    if mapped.code is not None and not isinstance(mapped, ProviderError):
+        mapped.retryable = False
+        return mapped
+    return ProviderError(
+        mapped.message,
+        status_code=info.status_code,
+        info=info,
+        body=mapped.body,
+        error_type=mapped.error_type,
+        provider_code=mapped.provider_code,
+        retryable=False,
+    )
 
 
 def destreamed_chunk(data: Mapping[str, Any]) -> dict[str, Any]:

@@ -66,7 +66,7 @@ def _parse_event(data: str, info: GatewayResponseInfo, secrets: tuple[str, ...])
             "a stream event is not JSON",
             status_code=info.status_code,
             info=info,
-            body=redact(data[:500], secrets),
+            body=redact(data, secrets)[:500],
         ) from None
     if isinstance(chunk, dict):
         err = chunk_error(chunk, info, secrets)

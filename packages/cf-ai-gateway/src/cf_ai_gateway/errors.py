@@ -61,10 +61,12 @@ __all__ = [
 ]
 
 BODY_EXCERPT_CHARS = 500
-RETRYABLE_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
+RETRYABLE_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
+"""529 is Anthropic's "overloaded_error": transient by definition, so retried like 503."""
 
 _SECRET_PATTERNS = (
-    re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]{6,}"),
+    # any bearer value, however short: "Bearer xyz" is still a credential
+    re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+"),
     re.compile(r"\bsk-[A-Za-z0-9_-]{6,}"),
     re.compile(r"\bAIza[0-9A-Za-z_-]{20,}"),
 )
@@ -261,6 +263,19 @@ def _gateway_code(body: Any) -> tuple[int | None, str | None]:
     if isinstance(code, int) and not isinstance(code, bool):
         message = body.get("message")
         return code, message if isinstance(message, str) else None
+    # The Cloudflare v4 envelope (REST and management API): {"success": false, "errors": [...]}.
+    # REST's 7000 (no route) and 7003 (could not route / model not found) arrive this way.
+    errors = body.get("errors")
+    if (
+        body.get("success") is False
+        and isinstance(errors, list)
+        and errors
+        and isinstance(errors[0], dict)
+    ):
+        code = errors[0].get("code")
+        message = errors[0].get("message")
+        if isinstance(code, int) and not isinstance(code, bool):
+            return code, message if isinstance(message, str) else None
     return None, None
 
 
@@ -331,7 +346,8 @@ def error_from_response(
     info = GatewayResponseInfo.from_headers(lower, status_code=status_code)
     secret_list = list(secrets)
     text = content.decode("utf-8", errors="replace")
-    excerpt = redact(text[:BODY_EXCERPT_CHARS], secret_list) or None
+    # Redact before cutting: a secret straddling the cut would otherwise leak its prefix.
+    excerpt = redact(text, secret_list)[:BODY_EXCERPT_CHARS] or None
     try:
         body: Any = json.loads(text) if text.strip() else None
     except ValueError:

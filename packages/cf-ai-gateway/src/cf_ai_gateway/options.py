@@ -40,7 +40,8 @@ def _is_int(value: object) -> bool:
 
 
 def _is_number(value: object) -> bool:
-    return (_is_int(value) or isinstance(value, float)) and math.isfinite(value)  # type: ignore[arg-type]
+    # ints are always finite (and math.isfinite overflows on ints beyond float range)
+    return _is_int(value) or (isinstance(value, float) and math.isfinite(value))
 
 
 def _check_header_text(field: str, value: object) -> None:
@@ -246,12 +247,24 @@ class GatewayOptions:
                 headers[header] = str(value)
         return headers
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The validated metadata is a MappingProxyType, which can be neither pickled nor
+        # deep-copied; rebuild from plain values (frameworks deep-copy their model fields).
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        if self.metadata is not None:
+            values["metadata"] = dict(self.metadata)
+        return (_rebuild_options, (values,))
+
     def __hash__(self) -> int:
         items = []
         for f in fields(self):
             value = getattr(self, f.name)
             items.append(tuple(sorted(value.items())) if isinstance(value, Mapping) else value)
         return hash(tuple(items))
+
+
+def _rebuild_options(values: dict[str, Any]) -> GatewayOptions:
+    return GatewayOptions(**values)
 
 
 def _validated_metadata(metadata: object) -> Mapping[str, MetadataValue]:

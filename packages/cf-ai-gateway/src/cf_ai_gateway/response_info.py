@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -36,6 +36,17 @@ class GatewayResponseInfo:
     dlp: Any = None
     status_code: int | None = None
     raw: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.raw, MappingProxyType):
+            object.__setattr__(self, "raw", MappingProxyType(dict(self.raw)))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # MappingProxyType can be neither pickled nor deep-copied (errors carry an info and
+        # must survive both); rebuild from plain values.
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values["raw"] = dict(self.raw)
+        return (_rebuild_info, (values,))
 
     @property
     def cache_hit(self) -> bool:
@@ -91,3 +102,7 @@ class GatewayResponseInfo:
             if value is not None:
                 out[name] = value
         return out
+
+
+def _rebuild_info(values: dict[str, Any]) -> GatewayResponseInfo:
+    return GatewayResponseInfo(**values)

@@ -30,6 +30,7 @@ from . import wire
 from .errors import redact
 
 __all__ = [
+    "READABLE_SERIALIZER",
     "REDACTED",
     "SERIALIZER_NAME",
     "CassetteFinding",
@@ -44,6 +45,10 @@ __all__ = [
 REDACTED = "REDACTED"
 ACCOUNT_PLACEHOLDER = "ACCOUNT_ID"
 SERIALIZER_NAME = "cfaig-yaml"
+"""A second name for the readable serializer. pytest-recording names cassette files
+``<test>.<serializer>``, so :func:`vcr_config` defaults to ``"yaml"`` (files stay ``.yaml``)
+and :func:`configure_vcr` registers the readable serializer under both names."""
+READABLE_SERIALIZER = "yaml"
 
 VOLATILE_RESPONSE_HEADERS = frozenset(
     {
@@ -76,23 +81,31 @@ VOLATILE_RESPONSE_HEADERS = frozenset(
     }
 )
 
-_ACCOUNT_IN_PATH = (
-    re.compile(r"(?P<pre>/accounts/)(?P<id>[^/?#]+)"),
-    re.compile(r"^(?P<pre>/v1/)(?P<id>[^/?#]+)(?=/[^/?#]+)"),
-)
+_ACCOUNT_IN_REST_PATH = re.compile(r"(?P<pre>/accounts/)(?P<id>[^/?#]+)")
+_ACCOUNT_IN_GATEWAY_PATH = re.compile(r"^(?P<pre>/v1/)(?P<id>[^/?#]+)(?=/[^/?#]+)")
+_HEX_ACCOUNT = re.compile(r"^[0-9a-f]{32}$")
+_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "testserver"})
 
 
-def _scrub_path(path: str, account_ids: Sequence[str]) -> str:
+def _scrub_path(path: str, account_ids: Sequence[str], host: str | None = None) -> str:
     for account in account_ids:
         if account:
             path = path.replace(f"/{account}/", f"/{ACCOUNT_PLACEHOLDER}/")
             if path.endswith(f"/{account}"):
                 path = path[: -len(account)] + ACCOUNT_PLACEHOLDER
-    for pattern in _ACCOUNT_IN_PATH:
-        if "/accounts/" in path and pattern.pattern.startswith("^"):
-            continue
-        path = pattern.sub(lambda m: m["pre"] + ACCOUNT_PLACEHOLDER, path, count=1)
-    return path
+    if "/accounts/" in path:
+        return _ACCOUNT_IN_REST_PATH.sub(lambda m: m["pre"] + ACCOUNT_PLACEHOLDER, path, count=1)
+    # ``/v1/{account}/{gateway}`` only on the gateway host, a local emulator, or for an id
+    # shaped like a Cloudflare account id: ``https://api.openai.com/v1/chat/completions``
+    # must keep its path.
+    gateway_like = host is None or host == wire.GATEWAY_HOST or host in _LOCAL_HOSTS
+
+    def repl(m: re.Match[str]) -> str:
+        if gateway_like or _HEX_ACCOUNT.match(m["id"]):
+            return m["pre"] + ACCOUNT_PLACEHOLDER
+        return m.group(0)
+
+    return _ACCOUNT_IN_GATEWAY_PATH.sub(repl, path, count=1)
 
 
 def _scrub_json(value: Any, secrets: Sequence[str]) -> Any:
@@ -131,7 +144,9 @@ def scrub_request(
     credentials inside JSON bodies redacted. Idempotent (vcrpy also runs it when matching)."""
     request = copy.deepcopy(request)
     parts = urlsplit(request.uri)
-    request.uri = urlunsplit(parts._replace(path=_scrub_path(parts.path, account_ids)))
+    request.uri = urlunsplit(
+        parts._replace(path=_scrub_path(parts.path, account_ids, parts.hostname))
+    )
     for name in list(request.headers):
         if name.lower() in wire.SECRET_HEADERS:
             request.headers[name] = REDACTED
@@ -172,7 +187,7 @@ def vcr_config(
     account_ids: Iterable[str] = (),
     secrets: Iterable[str] = (),
     match_on: Sequence[str] = ("method", "scheme", "path", "query", "body"),
-    serializer: str = SERIALIZER_NAME,
+    serializer: str = READABLE_SERIALIZER,
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Keyword arguments for vcrpy / pytest-recording's ``vcr_config`` fixture.
@@ -184,8 +199,9 @@ def vcr_config(
     - volatile response headers are dropped, compressed bodies decoded;
     - matching ignores host and port (an emulator on any free port replays the same
       cassette), and compares JSON bodies semantically (vcrpy's ``body`` matcher);
-    - the serializer stores JSON bodies parsed (readable YAML); call :func:`configure_vcr`
-      to register it, or pass ``serializer="yaml"``.
+    - cassettes are ``.yaml`` files; once :func:`configure_vcr` has registered the readable
+      serializer (as ``"yaml"``), JSON bodies are stored parsed. Without it vcrpy's own YAML
+      serializer writes them, still valid for replay.
     """
     account_list = tuple(a for a in account_ids if a)
     secret_list = tuple(s for s in secrets if s)
@@ -267,8 +283,11 @@ class CassetteSerializer:
 
 def configure_vcr(vcr: Any) -> None:
     """Register the readable serializer on a ``vcr.VCR`` (pytest-recording's
-    ``pytest_recording_configure(config, vcr)`` hook is the place)."""
-    vcr.register_serializer(SERIALIZER_NAME, CassetteSerializer())
+    ``pytest_recording_configure(config, vcr)`` hook is the place), under ``"yaml"`` (it reads
+    vcrpy's plain YAML cassettes too) and :data:`SERIALIZER_NAME`."""
+    serializer = CassetteSerializer()
+    vcr.register_serializer(READABLE_SERIALIZER, serializer)
+    vcr.register_serializer(SERIALIZER_NAME, serializer)
 
 
 # --- the scanner ----------------------------------------------------------------------------
@@ -309,7 +328,7 @@ def scan_cassettes(
     path: str | Path,
     *,
     secrets: Iterable[str] = (),
-    suffixes: Sequence[str] = (".yaml", ".yml", ".json"),
+    suffixes: Sequence[str] = (".yaml", ".yml", ".json", f".{SERIALIZER_NAME}"),
 ) -> list[CassetteFinding]:
     """Find probable secrets in the cassette files under ``path``.
 
@@ -327,6 +346,7 @@ def scan_cassettes(
     findings: list[CassetteFinding] = []
     check_next: str | None = None
     for file in files:
+        check_next = None
         lines = file.read_text("utf-8", errors="replace").splitlines()
         for number, line in enumerate(lines, 1):
             if check_next is not None:

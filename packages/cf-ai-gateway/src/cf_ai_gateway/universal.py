@@ -53,11 +53,21 @@ class UniversalStep:
                 f"query must be a mapping (the provider's request body), "
                 f"not {type(self.query).__name__}"
             )
+        if not isinstance(self.headers, Mapping):
+            raise ValueError(f"headers must be a mapping, not {type(self.headers).__name__}")
+        object.__setattr__(self, "headers", MappingProxyType(dict(self.headers)))
         for key, value in self.headers.items():
             if not isinstance(key, str) or not isinstance(value, str):
                 raise ValueError(f"step header {key!r} must map a string to a string")
         if self.options is not None and not isinstance(self.options, GatewayOptions):
             raise ValueError(f"options must be GatewayOptions, not {type(self.options).__name__}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # headers is a MappingProxyType (neither picklable nor deep-copyable).
+        return (
+            _rebuild_step,
+            (self.provider, self.endpoint, dict(self.query), dict(self.headers), self.options),
+        )
 
     @classmethod
     def chat(
@@ -111,3 +121,13 @@ class UniversalStep:
             if config:
                 step["config"] = config
         return step
+
+
+def _rebuild_step(
+    provider: str,
+    endpoint: str,
+    query: dict[str, Any],
+    headers: dict[str, str],
+    options: GatewayOptions | None,
+) -> UniversalStep:
+    return UniversalStep(provider, endpoint, query, headers, options)

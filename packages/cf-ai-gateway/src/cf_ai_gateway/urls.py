@@ -108,6 +108,10 @@ def parse_gateway_url(url: str) -> ParsedGatewayURL:
     segments = [s for s in path.split("/") if s]
     # Gateway host shape: [prefix...]/v1/{account}/{gateway}[/tail...]
     for i, segment in enumerate(segments):
+        if _is_provider_segment(segment):
+            # A surface segment comes first (``/openai/v1/chat/completions`` on a custom
+            # domain): a later "v1" belongs to the provider path, not to the gateway host.
+            break
         if segment == "v1" and len(segments) >= i + 3 and not _is_provider_segment(segments[i + 1]):
             base = origin + "/" + "/".join(segments[: i + 1])
             account, gateway = segments[i + 1], segments[i + 2]

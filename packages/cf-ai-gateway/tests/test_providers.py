@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+import pytest
+from cf_ai_gateway import PROVIDERS, get_provider, split_model
+from cf_ai_gateway.providers import auth_headers
+
+
+@pytest.mark.parametrize(
+    ("name", "slug", "prefix"),
+    [
+        ("openai", "openai", "openai"),
+        ("perplexity", "perplexity-ai", "perplexity"),
+        ("perplexity-ai", "perplexity-ai", "perplexity"),
+        ("grok", "grok", "grok"),
+        ("xai", "grok", "grok"),
+        ("Workers-AI", "workers-ai", "workers-ai"),
+        (" anthropic ", "anthropic", "anthropic"),
+        ("google", "google-ai-studio", "google-ai-studio"),
+        ("azure", "azure-openai", None),
+        ("openrouter", "openrouter", None),
+    ],
+)
+def test_slug_vs_unified_prefix(name: str, slug: str, prefix: str | None) -> None:
+    p = get_provider(name)
+    assert p.slug == slug
+    assert p.unified_prefix == prefix
+    assert get_provider(p) is p
+
+
+def test_custom_provider() -> None:
+    p = get_provider("custom-acme_1")
+    assert p.slug == "custom-acme_1"
+    assert p.unified_prefix == "custom-acme_1"
+    assert p.chat_path == "chat/completions"
+    assert p.auth_style == "bearer"
+
+
+@pytest.mark.parametrize("name", ["nope", "custom-", "custom-ACME!", "custom"])
+def test_unknown_provider_names_known_ones(name: str) -> None:
+    with pytest.raises(ValueError, match="unknown provider") as exc_info:
+        get_provider(name)
+    msg = str(exc_info.value)
+    assert repr(name) in msg
+    for slug in ("openai", "anthropic", "perplexity-ai", "grok", "workers-ai"):
+        assert slug in msg
+    assert "custom-{slug}" in msg
+
+
+def test_registry_slugs_unique_and_version_flags() -> None:
+    slugs = [p.slug for p in PROVIDERS]
+    assert len(slugs) == len(set(slugs))
+    assert not get_provider("openai").version_in_path
+    assert not get_provider("groq").version_in_path
+    assert get_provider("anthropic").version_in_path
+    assert get_provider("workers-ai").version_in_path
+    assert get_provider("mistral").version_in_path
+
+
+@pytest.mark.parametrize(
+    ("model", "expected"),
+    [
+        ("openai/gpt-4o-mini", ("openai", "gpt-4o-mini")),
+        (
+            "workers-ai/@cf/meta/llama-3.1-8b-instruct",
+            ("workers-ai", "@cf/meta/llama-3.1-8b-instruct"),
+        ),
+        ("google-vertex-ai/google/gemini-2.5-pro", ("google-vertex-ai", "google/gemini-2.5-pro")),
+        ("dynamic/support", ("dynamic", "support")),
+        ("a/b/", ("a", "b/")),
+    ],
+)
+def test_split_model(model: str, expected: tuple[str, str]) -> None:
+    assert split_model(model) == expected
+
+
+@pytest.mark.parametrize("model", ["gpt-4o", "/gpt-4o", "openai/", "", "/", 42, None])
+def test_split_model_rejects(model: object) -> None:
+    with pytest.raises(ValueError, match="model") as exc_info:
+        split_model(model)  # type: ignore[arg-type]
+    assert repr(model) in str(exc_info.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("openai", {"authorization": "Bearer k-123"}),
+        ("anthropic", {"x-api-key": "k-123", "anthropic-version": "2023-06-01"}),
+        ("google-ai-studio", {"x-goog-api-key": "k-123"}),
+        ("azure-openai", {"api-key": "k-123"}),
+        ("custom-acme", {"authorization": "Bearer k-123"}),
+    ],
+)
+def test_auth_headers_styles(name: str, expected: dict[str, str]) -> None:
+    assert auth_headers(get_provider(name), "k-123") == expected
+
+
+@pytest.mark.parametrize("provider", PROVIDERS, ids=lambda p: p.slug)
+def test_auth_headers_byok_sends_no_credential(provider: object) -> None:
+    from cf_ai_gateway import Provider
+
+    assert isinstance(provider, Provider)
+    headers = auth_headers(provider, None)
+    assert {k.lower() for k in headers} & {
+        "authorization",
+        "x-api-key",
+        "api-key",
+        "x-goog-api-key",
+        "cf-aig-authorization",
+    } == set()
+    assert headers == dict(provider.extra_headers)
+
+
+def test_sigv4_with_key_is_rejected() -> None:
+    with pytest.raises(ValueError, match="SigV4"):
+        auth_headers(get_provider("bedrock"), "AKIA...")
