@@ -1,0 +1,94 @@
+"""The Starlette ASGI application: ``create_app(...)`` wires the surfaces and the management
+API to one ``EmulatorState`` (``app.state.emulator``)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from . import __version__
+from .clock import Clock
+from .config import EmulatorConfig
+from .management import ROUTES as MANAGEMENT_ROUTES
+from .state import EmulatorState
+from .surfaces import compat_chat, compat_other, provider_native, rest_chat, universal
+from .upstream import StreamCutFault
+
+__all__ = ["create_app"]
+
+
+class _QuietFaults(logging.Filter):
+    """Keep uvicorn from printing a traceback for every injected stream cut."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, StreamCutFault)
+
+
+def _install_log_filter() -> None:
+    logger = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, _QuietFaults) for f in logger.filters):
+        logger.addFilter(_QuietFaults())
+
+
+async def info(request: Request) -> Response:
+    state: EmulatorState = request.app.state.emulator
+    base = str(request.base_url).rstrip("/")
+    account = state.config.default_account
+    return JSONResponse(
+        {
+            "name": "cf-ai-gateway-emulator",
+            "version": __version__,
+            "accounts": {acc_id: sorted(acc.gateways) for acc_id, acc in state.accounts.items()},
+            "gateway_url": f"{base}/v1/{account}/{{gateway}}",
+            "api_base_url": f"{base}/client/v4",
+        }
+    )
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    return JSONResponse(
+        {
+            "success": False,
+            "errors": [
+                {"code": 7000, "message": f"No route for {request.method} {request.url.path}"}
+            ],
+            "messages": [],
+            "result": None,
+        },
+        status_code=404,
+    )
+
+
+def create_app(
+    config: EmulatorConfig | str | Path | Mapping[str, Any] | None = None,
+    *,
+    db: str | Path = ":memory:",
+    clock: Clock | None = None,
+    state: EmulatorState | None = None,
+) -> Starlette:
+    """The emulator as an ASGI app (serve it with uvicorn, or test it via ASGI transport)."""
+    emulator = state if state is not None else EmulatorState(config, db=db, clock=clock)
+    routes = [Route(path, fn, methods=methods) for path, fn, methods in MANAGEMENT_ROUTES]
+    routes += [
+        Route("/", info, methods=["GET"]),
+        Route("/healthz", info, methods=["GET"]),
+        Route("/client/v4/accounts/{account}/ai/v1/chat/completions", rest_chat, methods=["POST"]),
+        Route("/v1/{account}/{gateway}/compat/chat/completions", compat_chat, methods=["POST"]),
+        Route("/v1/{account}/{gateway}/compat/v1/chat/completions", compat_chat, methods=["POST"]),
+        Route("/v1/{account}/{gateway}/compat/{path:path}", compat_other, methods=["POST"]),
+        Route("/v1/{account}/{gateway}/{provider}/{path:path}", provider_native, methods=["POST"]),
+        Route("/v1/{account}/{gateway}", universal, methods=["POST"]),
+        Route("/v1/{account}/{gateway}/", universal, methods=["POST"]),
+    ]
+    _install_log_filter()
+    app = Starlette(routes=routes, exception_handlers={404: not_found})
+    app.state.emulator = emulator
+    return app

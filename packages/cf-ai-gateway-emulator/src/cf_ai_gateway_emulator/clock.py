@@ -1,0 +1,64 @@
+"""Clocks: the emulator reads "now" through one of these so tests can move time by hand.
+
+Rate limit windows, cache expiry and log timestamps use the clock; real waiting (mock latency,
+retry delays, request timeouts) always uses real time.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime, timezone
+from typing import Protocol
+
+__all__ = ["Clock", "ManualClock", "SystemClock"]
+
+
+class Clock(Protocol):
+    def now(self) -> float:
+        """Seconds since the Unix epoch."""
+        ...
+
+
+class SystemClock:
+    """The wall clock."""
+
+    def now(self) -> float:
+        return time.time()
+
+
+class ManualClock:
+    """A clock that only moves when told to (thread-safe).
+
+    >>> clock = ManualClock.at("2025-01-01T12:09:00Z")
+    >>> clock.advance(120); clock.isoformat()
+    '2025-01-01T12:11:00+00:00'
+    """
+
+    def __init__(self, start: float = 1_735_732_800.0) -> None:
+        self._now = float(start)
+        self._lock = threading.Lock()
+
+    @classmethod
+    def at(cls, iso: str) -> ManualClock:
+        return cls(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp())
+
+    def now(self) -> float:
+        with self._lock:
+            return self._now
+
+    def set(self, when: float | str) -> None:
+        value = (
+            datetime.fromisoformat(when.replace("Z", "+00:00")).timestamp()
+            if isinstance(when, str)
+            else float(when)
+        )
+        with self._lock:
+            self._now = value
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self._now += seconds
+
+    def isoformat(self) -> str:
+        return datetime.fromtimestamp(self.now(), timezone.utc).isoformat()

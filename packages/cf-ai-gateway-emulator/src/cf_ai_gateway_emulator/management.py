@@ -1,0 +1,460 @@
+"""The management API subset under ``/client/v4/accounts/{account}/ai-gateway/``, in the v4
+envelope ``{"success", "errors", "messages", "result", "result_info"}``.
+
+Gateways: list/get/create/update (PUT is a full replace)/delete. Logs: list (``page``,
+``per_page``, ``search``, ``order_by``, ``order_by_direction``, ``filters`` JSON with
+``eq neq contains lt gt``), get, patch (``feedback`` -1/1, ``score``, ``metadata``), delete
+(with ``filters``), and the request/response bodies. Routes: list/get/create/delete.
+Authentication: ``Authorization: Bearer <account API token>``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from .config import ConfigError, GatewaySettings
+from .gateway import bearer
+from .routes import parse_route
+from .state import EmulatorState
+
+__all__ = ["ROUTES"]
+
+ORDER_BY = (
+    "created_at",
+    "provider",
+    "model",
+    "model_type",
+    "success",
+    "cached",
+    "cost",
+    "duration",
+    "tokens_in",
+    "tokens_out",
+)
+OPERATORS = ("eq", "neq", "contains", "lt", "gt")
+
+
+def envelope(
+    result: Any,
+    status: int = 200,
+    result_info: Mapping[str, Any] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {"success": True, "errors": [], "messages": [], "result": result}
+    if result_info is not None:
+        body["result_info"] = dict(result_info)
+    return JSONResponse(body, status_code=status)
+
+
+def failure(status: int, code: int, message: str) -> JSONResponse:
+    return JSONResponse(
+        {
+            "success": False,
+            "errors": [{"code": code, "message": message}],
+            "messages": [],
+            "result": None,
+        },
+        status_code=status,
+    )
+
+
+class _Fail(Exception):
+    def __init__(self, response: JSONResponse) -> None:
+        self.response = response
+
+
+def _state(request: Request) -> EmulatorState:
+    return request.app.state.emulator  # type: ignore[no-any-return]
+
+
+def _auth(request: Request) -> tuple[EmulatorState, str]:
+    state = _state(request)
+    account = request.path_params["account"]
+    if state.account(account) is None:
+        raise _Fail(failure(404, 2001, f"account {account!r} is not configured"))
+    if not state.token_ok(account, bearer(request.headers.get("authorization"))):
+        raise _Fail(failure(401, 10000, "Authentication error"))
+    return state, account
+
+
+def _gateway(state: EmulatorState, account: str, gateway_id: str) -> GatewaySettings:
+    gw = state.get_gateway(account, gateway_id)
+    if gw is None:
+        raise _Fail(failure(404, 2001, f"gateway {gateway_id!r} not found"))
+    return gw
+
+
+async def _body(request: Request) -> Any:
+    try:
+        return json.loads(await request.body() or b"null")
+    except ValueError:
+        raise _Fail(failure(400, 7001, "the request body is not valid JSON")) from None
+
+
+def _int_param(request: Request, name: str, default: int, lo: int, hi: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise _Fail(failure(400, 7001, f"{name}={raw!r} must be an integer")) from None
+    if not lo <= value <= hi:
+        raise _Fail(failure(400, 7001, f"{name}={value} must be from {lo} to {hi}"))
+    return value
+
+
+def _handler(fn: Any) -> Any:
+    async def wrapped(request: Request) -> Response:
+        try:
+            return await fn(request)  # type: ignore[no-any-return]
+        except _Fail as exc:
+            return exc.response
+
+    wrapped.__name__ = fn.__name__
+    return wrapped
+
+
+# --- gateways --------------------------------------------------------------------------------
+
+
+@_handler
+async def list_gateways(request: Request) -> Response:
+    state, account = _auth(request)
+    page = _int_param(request, "page", 1, 1, 10**6)
+    per_page = _int_param(request, "per_page", 20, 1, 100)
+    search = request.query_params.get("search", "").lower()
+    gateways = [
+        gw.to_api()
+        for gw in sorted(
+            state.accounts[account].gateways.values(), key=lambda g: g.created_at + g.id
+        )
+        if search in gw.id.lower()
+    ]
+    items = gateways[(page - 1) * per_page : page * per_page]
+    return envelope(
+        items,
+        result_info={
+            "page": page,
+            "per_page": per_page,
+            "count": len(items),
+            "total_count": len(gateways),
+        },
+    )
+
+
+def _settings(gateway_id: str, data: Any) -> GatewaySettings:
+    if not isinstance(data, Mapping):
+        raise _Fail(failure(400, 7001, "the body must be a JSON object"))
+    try:
+        return GatewaySettings.from_mapping(gateway_id, data, "body", allow_readonly=True)
+    except ConfigError as exc:
+        raise _Fail(failure(400, 7001, str(exc))) from None
+
+
+@_handler
+async def create_gateway(request: Request) -> Response:
+    state, account = _auth(request)
+    data = await _body(request)
+    gateway_id = data.get("id") if isinstance(data, Mapping) else None
+    settings = _settings(str(gateway_id or ""), data)
+    try:
+        stored = state.put_gateway(account, settings, create=True)
+    except KeyError:
+        return failure(409, 7004, f"gateway {settings.id!r} already exists")
+    return envelope(stored.to_api())
+
+
+@_handler
+async def get_gateway(request: Request) -> Response:
+    state, account = _auth(request)
+    return envelope(_gateway(state, account, request.path_params["gateway"]).to_api())
+
+
+@_handler
+async def update_gateway(request: Request) -> Response:
+    state, account = _auth(request)
+    gateway_id = request.path_params["gateway"]
+    _gateway(state, account, gateway_id)
+    data = await _body(request)
+    if isinstance(data, Mapping) and data.get("id", gateway_id) != gateway_id:
+        return failure(400, 7001, "the body's id must match the URL")
+    stored = state.put_gateway(account, _settings(gateway_id, data))
+    return envelope(stored.to_api())
+
+
+@_handler
+async def delete_gateway(request: Request) -> Response:
+    state, account = _auth(request)
+    gateway = _gateway(state, account, request.path_params["gateway"])
+    state.delete_gateway(account, gateway.id)
+    return envelope(gateway.to_api())
+
+
+# --- logs ------------------------------------------------------------------------------------
+
+
+def _filters(request: Request) -> list[dict[str, Any]]:
+    raw = request.query_params.get("filters")
+    if not raw:
+        return []
+    try:
+        filters = json.loads(raw)
+    except ValueError:
+        raise _Fail(failure(400, 7001, "filters must be a JSON array")) from None
+    if isinstance(filters, dict):
+        filters = [filters]
+    if not isinstance(filters, list):
+        raise _Fail(failure(400, 7001, "filters must be a JSON array"))
+    for f in filters:
+        if (
+            not isinstance(f, Mapping)
+            or not isinstance(f.get("key"), str)
+            or f.get("operator") not in OPERATORS
+        ):
+            raise _Fail(
+                failure(
+                    400,
+                    7001,
+                    f"filter {f!r} needs 'key', 'operator' ({'|'.join(OPERATORS)}) and 'value'",
+                )
+            )
+    return filters
+
+
+def _field(log: Mapping[str, Any], key: str) -> Any:
+    if key.startswith("metadata."):
+        try:
+            return json.loads(log.get("metadata") or "{}").get(key[9:])
+        except ValueError:
+            return None
+    return log.get(key)
+
+
+def _match(log: Mapping[str, Any], f: Mapping[str, Any]) -> bool:
+    value = _field(log, f["key"])
+    wanted = f.get("value")
+    wanted = wanted if isinstance(wanted, list) else [wanted]
+    op = f["operator"]
+    if op == "eq":
+        return any(value == w or str(value).lower() == str(w).lower() for w in wanted)
+    if op == "neq":
+        return all(value != w and str(value).lower() != str(w).lower() for w in wanted)
+    if op == "contains":
+        return any(str(w).lower() in str(value or "").lower() for w in wanted)
+    try:
+        w = wanted[0]
+        if isinstance(value, (int, float)) and not isinstance(w, (int, float)):
+            w = float(w)
+        return bool(value > w) if op == "gt" else bool(value < w)
+    except (TypeError, ValueError, IndexError):
+        return False
+
+
+def _selected_logs(
+    request: Request, state: EmulatorState, account: str, gateway: str
+) -> list[dict[str, Any]]:
+    logs = state.logs(account, gateway)
+    filters = _filters(request)
+    search = request.query_params.get("search", "").lower()
+    out = []
+    for seq, log in enumerate(logs):
+        if all(_match(log, f) for f in filters) and (
+            not search
+            or search
+            in json.dumps(
+                [
+                    log.get("id"),
+                    log.get("provider"),
+                    log.get("model"),
+                    log.get("path"),
+                    log.get("event_id"),
+                    log.get("metadata"),
+                ]
+            ).lower()
+        ):
+            out.append({**log, "_seq": seq})
+    return out
+
+
+@_handler
+async def list_logs(request: Request) -> Response:
+    state, account = _auth(request)
+    gateway = _gateway(state, account, request.path_params["gateway"])
+    page = _int_param(request, "page", 1, 1, 10**6)
+    per_page = _int_param(request, "per_page", 20, 1, 50)
+    order_by = request.query_params.get("order_by", "created_at")
+    direction = request.query_params.get("order_by_direction", "desc")
+    if order_by not in ORDER_BY:
+        return failure(400, 7001, f"order_by must be one of {', '.join(ORDER_BY)}")
+    if direction not in ("asc", "desc"):
+        return failure(400, 7001, "order_by_direction must be asc or desc")
+    logs = _selected_logs(request, state, account, gateway.id)
+    logs.sort(
+        key=lambda log: (log.get(order_by) is None, log.get(order_by) or 0, log["_seq"]),
+        reverse=direction == "desc",
+    )
+    items = [
+        {k: v for k, v in log.items() if k != "_seq"}
+        for log in logs[(page - 1) * per_page : page * per_page]
+    ]
+    return envelope(
+        items,
+        result_info={
+            "page": page,
+            "per_page": per_page,
+            "count": len(items),
+            "total_count": len(logs),
+        },
+    )
+
+
+@_handler
+async def delete_logs(request: Request) -> Response:
+    state, account = _auth(request)
+    gateway = _gateway(state, account, request.path_params["gateway"])
+    if request.query_params.get("filters"):
+        ids = [log["id"] for log in _selected_logs(request, state, account, gateway.id)]
+        deleted = state.storage.delete_logs(account, gateway.id, ids)
+    else:
+        deleted = state.storage.delete_logs(account, gateway.id)
+    return envelope({"deleted": deleted})
+
+
+def _log(state: EmulatorState, account: str, request: Request) -> dict[str, Any]:
+    gateway = _gateway(state, account, request.path_params["gateway"])
+    log = state.storage.get_log(account, gateway.id, request.path_params["log_id"])
+    if log is None:
+        raise _Fail(failure(404, 7005, "log not found"))
+    return log
+
+
+@_handler
+async def get_log(request: Request) -> Response:
+    state, account = _auth(request)
+    return envelope(_log(state, account, request))
+
+
+@_handler
+async def patch_log(request: Request) -> Response:
+    state, account = _auth(request)
+    log = _log(state, account, request)
+    data = await _body(request)
+    if not isinstance(data, Mapping):
+        return failure(400, 7001, "the body must be a JSON object")
+    changes: dict[str, Any] = {}
+    for key, value in data.items():
+        if key == "feedback":
+            if value not in (-1, 0, 1) or isinstance(value, bool):
+                return failure(400, 7001, "feedback must be -1, 0 or 1")
+            changes["feedback"] = value
+        elif key == "score":
+            if (
+                not isinstance(value, (int, float))
+                or isinstance(value, bool)
+                or not 0 <= value <= 100
+            ):
+                return failure(400, 7001, "score must be a number from 0 to 100")
+            changes["score"] = value
+        elif key == "metadata":
+            if not isinstance(value, Mapping):
+                return failure(400, 7001, "metadata must be an object")
+            changes["metadata"] = json.dumps(dict(value))
+        else:
+            return failure(400, 7001, f"{key!r} cannot be patched (feedback, score, metadata)")
+    updated = state.storage.update_log(account, request.path_params["gateway"], log["id"], changes)
+    return envelope(updated)
+
+
+@_handler
+async def log_body(request: Request) -> Response:
+    state, account = _auth(request)
+    log = _log(state, account, request)
+    which = request.path_params["which"]
+    if which not in ("request", "response"):
+        return failure(404, 7006, f"unknown log resource {which!r} (request, response)")
+    _, body = state.storage.get_log_body(account, request.path_params["gateway"], log["id"], which)
+    if body is None:
+        return failure(404, 7006, f"the log has no {which} body (payload collection was off)")
+    try:
+        return envelope(json.loads(body))
+    except ValueError:
+        return envelope(body)
+
+
+# --- dynamic routes --------------------------------------------------------------------------
+
+
+@_handler
+async def list_routes(request: Request) -> Response:
+    state, account = _auth(request)
+    gateway = _gateway(state, account, request.path_params["gateway"])
+    routes = [{"name": name, **route} for name, route in gateway.routes.items()]
+    return envelope(
+        routes,
+        result_info={
+            "page": 1,
+            "per_page": len(routes),
+            "count": len(routes),
+            "total_count": len(routes),
+        },
+    )
+
+
+@_handler
+async def create_route(request: Request) -> Response:
+    state, account = _auth(request)
+    gateway = _gateway(state, account, request.path_params["gateway"])
+    try:
+        route = parse_route(await _body(request), "body")
+    except ConfigError as exc:
+        return failure(400, 7001, str(exc))
+    state.put_gateway(account, gateway.with_routes({**gateway.routes, route["name"]: route}))
+    return envelope(route)
+
+
+@_handler
+async def get_route(request: Request) -> Response:
+    state, account = _auth(request)
+    gateway = _gateway(state, account, request.path_params["gateway"])
+    route = gateway.routes.get(request.path_params["route"])
+    if route is None:
+        return failure(404, 7007, "route not found")
+    return envelope(route)
+
+
+@_handler
+async def delete_route(request: Request) -> Response:
+    state, account = _auth(request)
+    gateway = _gateway(state, account, request.path_params["gateway"])
+    name = request.path_params["route"]
+    if name not in gateway.routes:
+        return failure(404, 7007, "route not found")
+    routes = {k: v for k, v in gateway.routes.items() if k != name}
+    from dataclasses import replace
+
+    state.put_gateway(account, replace(gateway, routes=routes))
+    return envelope({"name": name})
+
+
+_BASE = "/client/v4/accounts/{account}/ai-gateway"
+ROUTES: list[tuple[str, Any, list[str]]] = [
+    (f"{_BASE}/gateways", list_gateways, ["GET"]),
+    (f"{_BASE}/gateways", create_gateway, ["POST"]),
+    (f"{_BASE}/gateways/{{gateway}}", get_gateway, ["GET"]),
+    (f"{_BASE}/gateways/{{gateway}}", update_gateway, ["PUT"]),
+    (f"{_BASE}/gateways/{{gateway}}", delete_gateway, ["DELETE"]),
+    (f"{_BASE}/gateways/{{gateway}}/logs", list_logs, ["GET"]),
+    (f"{_BASE}/gateways/{{gateway}}/logs", delete_logs, ["DELETE"]),
+    (f"{_BASE}/gateways/{{gateway}}/logs/{{log_id}}", get_log, ["GET"]),
+    (f"{_BASE}/gateways/{{gateway}}/logs/{{log_id}}", patch_log, ["PATCH"]),
+    (f"{_BASE}/gateways/{{gateway}}/logs/{{log_id}}/{{which:str}}", log_body, ["GET"]),
+    (f"{_BASE}/gateways/{{gateway}}/routes", list_routes, ["GET"]),
+    (f"{_BASE}/gateways/{{gateway}}/routes", create_route, ["POST"]),
+    (f"{_BASE}/gateways/{{gateway}}/routes/{{route}}", get_route, ["GET"]),
+    (f"{_BASE}/gateways/{{gateway}}/routes/{{route}}", delete_route, ["DELETE"]),
+]

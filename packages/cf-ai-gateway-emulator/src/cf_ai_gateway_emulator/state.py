@@ -1,0 +1,146 @@
+"""The emulator's mutable state: accounts and gateways (config plus management API changes),
+storage, clock, rate limiters and the seeded random sources of dynamic routes."""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from cf_ai_gateway import wire
+
+from .clock import Clock, SystemClock
+from .config import EmulatorConfig, GatewaySettings, load_config
+from .ratelimit import RateLimiter
+from .storage import Storage
+
+__all__ = ["Account", "EmulatorState", "iso_time"]
+
+
+def iso_time(ts: float) -> str:
+    """``2025-01-01T12:00:00.000Z``: the logs API's timestamp format."""
+    return (
+        datetime.fromtimestamp(ts, timezone.utc)
+        .isoformat(timespec="milliseconds")
+        .replace("+00:00", "Z")
+    )
+
+
+@dataclass
+class Account:
+    id: str
+    api_tokens: tuple[str, ...]
+    gateways: dict[str, GatewaySettings] = field(default_factory=dict)
+
+
+class EmulatorState:
+    """Everything the ASGI app reads and changes; thread-safe for the test helpers."""
+
+    def __init__(
+        self,
+        config: EmulatorConfig | str | Path | Mapping[str, Any] | None = None,
+        *,
+        db: str | Path = ":memory:",
+        clock: Clock | None = None,
+    ) -> None:
+        self.config = load_config(config)
+        self.storage = Storage(db)
+        self.clock: Clock = clock or SystemClock()
+        self.limiter = RateLimiter()
+        self._lock = threading.RLock()
+        self._rngs: dict[tuple[str, ...], random.Random] = {}
+        now = iso_time(self.clock.now())
+        self.accounts: dict[str, Account] = {
+            acc.id: Account(
+                acc.id,
+                acc.api_tokens,
+                {
+                    gid: replace(gw, created_at=now, modified_at=now)
+                    for gid, gw in acc.gateways.items()
+                },
+            )
+            for acc in self.config.accounts.values()
+        }
+
+    # --- gateways -------------------------------------------------------------------------
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    def account(self, account_id: str) -> Account | None:
+        return self.accounts.get(account_id)
+
+    def get_gateway(self, account_id: str, gateway_id: str) -> GatewaySettings | None:
+        with self._lock:
+            account = self.accounts.get(account_id)
+            return account.gateways.get(gateway_id) if account else None
+
+    def put_gateway(
+        self, account_id: str, settings: GatewaySettings, *, create: bool = False
+    ) -> GatewaySettings:
+        """Create (``create=True``) or fully replace a gateway; returns the stored settings."""
+        with self._lock:
+            account = self.accounts[account_id]
+            old = account.gateways.get(settings.id)
+            now = iso_time(self.now())
+            if create and old is not None:
+                raise KeyError(settings.id)
+            stored = replace(
+                settings,
+                created_at=old.created_at if old else now,
+                modified_at=now,
+                routes=settings.routes or (old.routes if old else {}),
+            )
+            account.gateways[settings.id] = stored
+        if old is not None:
+            self.limiter.reset((account_id, settings.id))
+            if stored.cache_invalidate_on_update:
+                self.storage.cache_clear(account_id, settings.id)
+        return stored
+
+    def delete_gateway(self, account_id: str, gateway_id: str) -> bool:
+        with self._lock:
+            account = self.accounts.get(account_id)
+            if account is None or gateway_id not in account.gateways:
+                return False
+            del account.gateways[gateway_id]
+        self.storage.drop_gateway(account_id, gateway_id)
+        self.limiter.reset((account_id, gateway_id))
+        return True
+
+    def ensure_default_gateway(self, account_id: str) -> GatewaySettings:
+        """The auto-created ``default`` gateway: auth on, logs on, cache off, no rate limit."""
+        with self._lock:
+            existing = self.get_gateway(account_id, wire.DEFAULT_GATEWAY_ID)
+            if existing is not None:
+                return existing
+            return self.put_gateway(
+                account_id,
+                GatewaySettings(id=wire.DEFAULT_GATEWAY_ID, authentication=True, collect_logs=True),
+            )
+
+    def token_ok(
+        self, account_id: str, token: str | None, gateway: GatewaySettings | None = None
+    ) -> bool:
+        account = self.accounts.get(account_id)
+        if account is None or not token:
+            return False
+        return token in account.api_tokens or bool(gateway and token in gateway.tokens)
+
+    # --- dynamic routes ---------------------------------------------------------------------
+
+    def route_draw(self, *key: str) -> float:
+        """A seeded draw in [0, 100) for a percentage element."""
+        with self._lock:
+            rng = self._rngs.get(key)
+            if rng is None:
+                rng = random.Random(f"{self.config.mock.seed}:{':'.join(key)}")
+                self._rngs[key] = rng
+            return rng.random() * 100
+
+    def logs(self, account_id: str, gateway_id: str) -> list[dict[str, Any]]:
+        return self.storage.logs(account_id, gateway_id)
