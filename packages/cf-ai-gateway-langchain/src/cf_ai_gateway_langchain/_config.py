@@ -1,0 +1,232 @@
+"""Gateway settings shared by the chat model and the embeddings: which gateway, which
+credentials, which default options, and the core clients built from them.
+
+All URL, header, option and error logic lives in the ``cf_ai_gateway`` core; this module only
+maps LangChain-style constructor arguments onto a core :class:`~cf_ai_gateway.Gateway` and
+builds (once, lazily) the core's sync and async clients.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import dataclasses
+import threading
+import weakref
+from typing import Any, Literal
+
+import httpx
+from cf_ai_gateway import (
+    AsyncGatewayClient,
+    Gateway,
+    GatewayClient,
+    GatewayOptions,
+    RetryPolicy,
+)
+from cf_ai_gateway import wire as _wire
+from cf_ai_gateway.client import DEFAULT_TIMEOUT
+from cf_ai_gateway.config import ENV_TOKEN
+from langchain_core.utils import secret_from_env
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+
+__all__ = [
+    "ENV_PROVIDER_API_KEY",
+    "GatewaySettings",
+    "merge_options",
+    "options_from_value",
+]
+
+ENV_PROVIDER_API_KEY = "CF_AIG_PROVIDER_API_KEY"
+"""The only environment variable read for a provider key. ``OPENAI_API_KEY`` and friends are
+deliberately ignored: with BYOK / Unified Billing the request must carry no provider credential
+at all, and a key silently picked up from the environment would override the stored one."""
+
+Surface = Literal["compat", "provider", "rest"]
+
+
+def options_from_value(value: Any) -> GatewayOptions | None:
+    """Accept ``GatewayOptions``, a mapping of its fields (JSON-friendly), or ``None``."""
+    if value is None or isinstance(value, GatewayOptions):
+        return value
+    return GatewayOptions.from_mapping(value)
+
+
+def merge_options(*layers: GatewayOptions | None) -> GatewayOptions | None:
+    """Merge option layers left to right with the core's rules (later layers win)."""
+    merged: GatewayOptions | None = None
+    for layer in layers:
+        if layer is None:
+            continue
+        merged = layer if merged is None else merged.merge(layer)
+    return merged
+
+
+_CLIENT_LOCK = threading.Lock()
+"""Guards lazy client creation (``batch`` runs calls in threads)."""
+
+_SHARED_FIELDS = ("gateway", "http_client", "http_async_client")
+
+
+class GatewaySettings(BaseModel):
+    """Fields every LangChain component of this package shares."""
+
+    account_id: str | None = None
+    """Cloudflare account id (``CF_ACCOUNT_ID`` / ``CLOUDFLARE_ACCOUNT_ID`` when omitted)."""
+    gateway_id: str | None = None
+    """Gateway id (``CF_GATEWAY_ID`` / ``GATEWAY_ID`` / ``CLOUDFLARE_GATEWAY_ID`` when omitted)."""
+    cf_aig_token: SecretStr | None = Field(
+        default_factory=secret_from_env(list(ENV_TOKEN), default=None), alias="gateway_token"
+    )
+    """Gateway token sent as ``cf-aig-authorization`` (``CF_AIG_TOKEN`` when omitted). Also
+    accepted as ``gateway_token=``."""
+    base_url: str | None = None
+    """Gateway host plus version, default ``https://gateway.ai.cloudflare.com/v1``."""
+    gateway_url: str | None = None
+    """A pasted gateway URL of any shape (``.../{account}/{gateway}[/compat|/openai/v1...]``,
+    a REST API URL, a custom domain); account and gateway ids are read from it."""
+    gateway: Gateway | None = Field(default=None, exclude=True)
+    """A ready :class:`cf_ai_gateway.Gateway`; overrides the fields above."""
+    api_key: SecretStr | None = Field(
+        default_factory=secret_from_env(ENV_PROVIDER_API_KEY, default=None)
+    )
+    """The provider key. ``None`` (the default) sends no provider credential at all, so the
+    gateway's BYOK key or Unified Billing applies. Read from ``CF_AIG_PROVIDER_API_KEY`` only."""
+    gateway_options: GatewayOptions | None = None
+    """Default :class:`cf_ai_gateway.GatewayOptions` for every request (per call options are
+    merged over them)."""
+    timeout: float | None = Field(default=None, alias="request_timeout")
+    """Seconds per HTTP request (default 120)."""
+    max_retries: int = 2
+    """Client-side retries (the core ``RetryPolicy``) on 408/409/429/5xx and network errors."""
+    default_headers: dict[str, str] | None = None
+    """Extra request headers (never credentials: use the token / key fields)."""
+    http_client: Any = Field(default=None, exclude=True)
+    """Your own ``httpx.Client`` (tests pass one with an ``httpx.MockTransport``)."""
+    http_async_client: Any = Field(default=None, exclude=True)
+    """Your own ``httpx.AsyncClient``."""
+
+    model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True)
+
+    _gateway: Gateway | None = PrivateAttr(default=None)
+    _sync_client: GatewayClient | None = PrivateAttr(default=None)
+    _async_client: AsyncGatewayClient | None = PrivateAttr(default=None)
+    _async_loop: Any = PrivateAttr(default=None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _coerce_options(cls, values: Any) -> Any:
+        if isinstance(values, dict) and values.get("gateway_options") is not None:
+            values = {**values, "gateway_options": options_from_value(values["gateway_options"])}
+        return values
+
+    @model_validator(mode="after")
+    def _resolve_gateway(self) -> Any:
+        token = self.cf_aig_token.get_secret_value() if self.cf_aig_token else None
+        if self.gateway is not None:
+            clash = [
+                n
+                for n in ("account_id", "gateway_id", "base_url", "gateway_url")
+                if n in self.model_fields_set and getattr(self, n) is not None
+            ]
+            if clash:
+                raise ValueError(f"pass either gateway= or {', '.join(clash)}, not both")
+            gateway = self.gateway
+            if token and "cf_aig_token" in self.model_fields_set:
+                gateway = dataclasses.replace(gateway, token=token)
+        elif self.gateway_url:
+            extra = {"account_id": self.account_id} if self.account_id else {}
+            gateway = Gateway.from_url(self.gateway_url, token=token, **extra)
+        else:
+            gateway = Gateway.from_env(
+                account_id=self.account_id,
+                gateway_id=self.gateway_id,
+                token=token,
+                base_url=self.base_url,
+            )
+        self._gateway = gateway
+        # Mirror the resolved configuration into the plain fields, so that repr, LangChain
+        # serialization and `load()` see (and rebuild) the same gateway. The token travels as
+        # a LangChain secret (`lc_secrets`), never in clear.
+        self.account_id = gateway.account_id
+        self.gateway_id = gateway.gateway_id
+        if gateway.custom_domain and not self.gateway_url:
+            self.gateway_url = gateway.root_url
+        elif gateway.base_url != _wire.DEFAULT_BASE_URL and not self.gateway_url:
+            self.base_url = gateway.base_url
+        self.cf_aig_token = SecretStr(gateway.token) if gateway.token else None
+        if self.max_retries < 0:
+            raise ValueError("max_retries must be >= 0")
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Any:
+        """Copies share the gateway and any httpx client you passed, and build their own core
+        clients (connection pools and locks cannot be copied)."""
+        memo = {} if memo is None else memo
+        for name in _SHARED_FIELDS:
+            value = getattr(self, name, None)
+            if value is not None:
+                memo[id(value)] = value
+        clone = self.model_copy()
+        object.__setattr__(clone, "__dict__", copy.deepcopy(self.__dict__, memo))
+        private = dict(self.__pydantic_private__ or {})
+        private.update(_sync_client=None, _async_client=None, _async_loop=None)
+        object.__setattr__(clone, "__pydantic_private__", private)
+        return clone
+
+    # --- the core clients ---------------------------------------------------------------
+
+    @property
+    def resolved_gateway(self) -> Gateway:
+        """The core :class:`~cf_ai_gateway.Gateway` this component talks to."""
+        assert self._gateway is not None
+        return self._gateway
+
+    def _provider_key(self) -> str | None:
+        return self.api_key.get_secret_value() if self.api_key else None
+
+    def _client_kwargs(self, surface: Surface) -> dict[str, Any]:
+        return {
+            "surface": surface,
+            "api_key": self._provider_key(),
+            "timeout": self.timeout if self.timeout is not None else DEFAULT_TIMEOUT,
+            "retry": RetryPolicy(max_retries=self.max_retries),
+            "default_headers": self.default_headers,
+        }
+
+    def _get_sync_client(self, surface: Surface = "compat") -> GatewayClient:
+        """The core sync client, built once (thread-safe: ``batch`` runs in threads)."""
+        with _CLIENT_LOCK:
+            if self._sync_client is None:
+                if self.http_client is not None and not isinstance(self.http_client, httpx.Client):
+                    raise TypeError("http_client must be an httpx.Client")
+                self._sync_client = GatewayClient(
+                    self.resolved_gateway,
+                    http_client=self.http_client,
+                    **self._client_kwargs(surface),
+                )
+            return self._sync_client
+
+    def _get_async_client(self, surface: Surface = "compat") -> AsyncGatewayClient:
+        """The core async client for the running event loop.
+
+        Pooled connections belong to the loop that opened them, so a model used from several
+        loops (``asyncio.run`` twice, per-test loops) gets one client per loop. A client you
+        pass as ``http_async_client`` is always used as is.
+        """
+        loop = asyncio.get_running_loop()
+        with _CLIENT_LOCK:
+            previous = self._async_loop() if self._async_loop is not None else None
+            if self._async_client is None or (
+                previous is not loop and self.http_async_client is None
+            ):
+                if self.http_async_client is not None and not isinstance(
+                    self.http_async_client, httpx.AsyncClient
+                ):
+                    raise TypeError("http_async_client must be an httpx.AsyncClient")
+                self._async_client = AsyncGatewayClient(
+                    self.resolved_gateway,
+                    http_client=self.http_async_client,
+                    **self._client_kwargs(surface),
+                )
+                self._async_loop = weakref.ref(loop)
+            return self._async_client

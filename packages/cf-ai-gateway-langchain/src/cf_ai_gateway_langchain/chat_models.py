@@ -1,0 +1,651 @@
+"""``ChatCloudflareAIGateway``: a LangChain chat model that talks to Cloudflare AI Gateway
+through the ``cf_ai_gateway`` core client (no OpenAI SDK).
+
+>>> from cf_ai_gateway_langchain import ChatCloudflareAIGateway
+>>> llm = ChatCloudflareAIGateway(model="openai/gpt-4o-mini")     # doctest: +SKIP
+>>> llm.invoke("Hello").response_metadata["cf_aig"]["cache_status"]  # doctest: +SKIP
+'MISS'
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from cf_ai_gateway import (
+    GatewayOptions,
+    GatewayResponseInfo,
+    InvalidResponseError,
+    UniversalStep,
+    get_provider,
+    split_model,
+)
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.language_models.chat_models import agenerate_from_stream, generate_from_stream
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable
+from langchain_core.tools import BaseTool
+from pydantic import Field, model_validator
+
+from . import _compat
+from ._config import GatewaySettings, Surface, merge_options, options_from_value
+from ._convert import (
+    ai_chunk_from_delta,
+    ai_message_from_dict,
+    messages_to_dicts,
+    qualified_model_name,
+    usage_metadata_from_usage,
+)
+from ._structured import (
+    StructuredMethod,
+    format_tool_choice,
+    format_tools,
+    response_format_for,
+    structured_output_parser,
+    tool_name_of,
+    with_raw,
+)
+
+__all__ = ["ChatCloudflareAIGateway"]
+
+
+@dataclass
+class _Call:
+    """One prepared request: everything the sync and async paths share."""
+
+    model: str
+    body: dict[str, Any]
+    options: GatewayOptions | None
+    fallback_models: list[str]
+    extra_headers: Mapping[str, str] | None
+
+    @property
+    def models(self) -> list[str]:
+        return [self.model, *self.fallback_models]
+
+
+@dataclass
+class _StreamState:
+    """Turns streamed Chat Completions chunks into LangChain generation chunks."""
+
+    model: str
+    info: GatewayResponseInfo
+    first: bool = True
+    model_named: bool = False
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def response_metadata(self, raw: Mapping[str, Any]) -> dict[str, Any]:
+        meta = {"model_name": qualified_model_name(self.model, raw.get("model"), self.info)}
+        if _compat.HAS_MODEL_PROVIDER:
+            meta["model_provider"] = _compat.MODEL_PROVIDER
+        if raw.get("system_fingerprint"):
+            meta["system_fingerprint"] = raw["system_fingerprint"]
+        return meta
+
+    def convert(self, raw: Mapping[str, Any]) -> ChatGenerationChunk | None:
+        usage = usage_metadata_from_usage(raw.get("usage"))
+        choices = raw.get("choices") or []
+        info: dict[str, Any] = {}
+        if not choices:
+            if usage is None:
+                return None
+            message = AIMessageChunk(content="", usage_metadata=usage)
+        else:
+            choice = choices[0]
+            message = ai_chunk_from_delta(choice.get("delta") or {})
+            if usage is not None:
+                message.usage_metadata = usage
+            if choice.get("finish_reason"):
+                info["finish_reason"] = choice["finish_reason"]
+                if not self.model_named:
+                    info.update(self.response_metadata(raw))
+                    self.model_named = True
+            if choice.get("logprobs"):
+                info["logprobs"] = choice["logprobs"]
+        if not self.model_named and raw.get("model"):
+            self.metadata = self.response_metadata(raw)  # kept for a stream without finish
+        if self.first:
+            info["cf_aig"] = self.info.to_dict()
+            self.first = False
+        return ChatGenerationChunk(message=message, generation_info=info or None)
+
+    def finish(self, last: ChatGenerationChunk) -> ChatGenerationChunk:
+        """Name the model if no chunk did, and mark the final chunk (langchain-core 1.x)."""
+        if not self.model_named:
+            info = dict(last.generation_info or {})
+            info.update(self.metadata or self.response_metadata({}))
+            last = ChatGenerationChunk(message=last.message, generation_info=info)
+            self.model_named = True
+        if _compat.HAS_CHUNK_POSITION and isinstance(last.message, AIMessageChunk):
+            last.message.chunk_position = "last"  # type: ignore[attr-defined,unused-ignore]
+        return last
+
+
+def _chunk_from_result(result: ChatResult) -> ChatGenerationChunk:
+    """A whole (non-streamed) result as one stream chunk: used for fallback streams."""
+    generation = result.generations[0]
+    message = generation.message
+    assert isinstance(message, AIMessage)
+    chunk = AIMessageChunk(
+        content=message.content,
+        additional_kwargs=message.additional_kwargs,
+        tool_call_chunks=[
+            {
+                "name": tc["name"],
+                "args": _json_args(tc["args"]),
+                "id": tc.get("id"),
+                "index": i,
+                "type": "tool_call_chunk",
+            }
+            for i, tc in enumerate(message.tool_calls)
+        ],
+        usage_metadata=message.usage_metadata,
+    )
+    return ChatGenerationChunk(message=chunk, generation_info=generation.generation_info)
+
+
+def _json_args(args: Any) -> str:
+    return json.dumps(args, ensure_ascii=False)
+
+
+class ChatCloudflareAIGateway(BaseChatModel, GatewaySettings):
+    """Chat model for Cloudflare AI Gateway: any provider behind one OpenAI-schema API.
+
+    Drop-in for ``ChatOpenAI``: ``ChatCloudflareAIGateway(model="openai/gpt-4o-mini")`` works in
+    every chain, agent and LangGraph graph. The gateway comes from arguments
+    (``account_id``, ``gateway_id``, ``cf_aig_token``), a pasted ``gateway_url``, a
+    ``gateway=Gateway(...)``, or the environment (``CF_ACCOUNT_ID``, ``CF_GATEWAY_ID``,
+    ``CF_AIG_TOKEN``).
+
+    - ``model``: ``"{provider}/{model}"`` (``"openai/gpt-4o-mini"``,
+      ``"workers-ai/@cf/meta/llama-3.1-8b-instruct"``, ``"custom-acme/my-model"``) or
+      ``"dynamic/{route}"``; per call with ``invoke(..., model=...)``.
+    - ``surface``: ``"compat"`` (the unified endpoint, default), ``"provider"`` (the
+      provider's own OpenAI-compatible path) or ``"rest"`` (Cloudflare's REST API).
+    - ``api_key``: the provider key; leave it unset for BYOK / Unified Billing (then no provider
+      credential is sent at all).
+    - ``gateway_options``: default :class:`cf_ai_gateway.GatewayOptions` (cache, metadata,
+      retries, ...); per call ``invoke(..., gateway_options=GatewayOptions(...))`` or
+      ``.bind(gateway_options=...)``, merged over the defaults.
+    - ``fallback_models``: extra models tried by the gateway, server-side, in one universal
+      request; ``response_metadata["cf_aig"]["step"]`` says which one answered.
+
+    Every response carries ``response_metadata["cf_aig"]``: the core
+    :class:`~cf_ai_gateway.GatewayResponseInfo` as a plain dict (``cache_status``, ``log_id``,
+    ``event_id``, ``step``, ...). Errors are the core's typed ``cf_ai_gateway.GatewayError``
+    subclasses.
+
+    Example::
+
+        from cf_ai_gateway import GatewayOptions
+        from cf_ai_gateway_langchain import ChatCloudflareAIGateway
+
+        llm = ChatCloudflareAIGateway(
+            model="openai/gpt-4o-mini",
+            gateway_options=GatewayOptions(cache_ttl=3600),
+        )
+        reply = llm.invoke("Hi", gateway_options=GatewayOptions(metadata={"user": "u-1"}))
+        reply.response_metadata["cf_aig"]["log_id"]
+    """
+
+    model: str = Field(alias="model_name")
+    """``"{provider}/{model}"`` or ``"dynamic/{route}"``."""
+    surface: Surface = "compat"
+    temperature: float | None = None
+    max_tokens: int | None = Field(default=None)
+    top_p: float | None = None
+    stop: list[str] | str | None = Field(default=None, alias="stop_sequences")
+    seed: int | None = None
+    frequency_penalty: float | None = None
+    presence_penalty: float | None = None
+    n: int | None = None
+    streaming: bool = False
+    """Stream internally even for ``invoke`` (callbacks get tokens as they arrive)."""
+    stream_usage: bool = True
+    """Ask for usage on streams (``stream_options.include_usage``); it arrives on the last
+    chunk."""
+    model_kwargs: dict[str, Any] = Field(default_factory=dict)
+    """Extra Chat Completions body fields (``reasoning_effort``, ``logprobs``, ...)."""
+    fallback_models: list[str] | None = None
+    """Models the gateway falls back to (in order) when the primary fails."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _build_extra(cls, values: Any) -> Any:
+        """Unknown constructor arguments go to ``model_kwargs`` (as ``ChatOpenAI`` does)."""
+        if not isinstance(values, dict):
+            return values
+        known = set()
+        for name, info in cls.model_fields.items():
+            known.add(name)
+            if info.alias:
+                known.add(info.alias)
+        extra = dict(values.get("model_kwargs") or {})
+        for key in list(values):
+            if key not in known:
+                if key in extra:
+                    raise ValueError(f"{key!r} was given both directly and in model_kwargs")
+                warnings.warn(
+                    f"{key!r} is not a ChatCloudflareAIGateway field; it is sent in the "
+                    "request body (put it in model_kwargs to silence this warning)",
+                    UserWarning,
+                    stacklevel=2,
+                )
+                extra[key] = values.pop(key)
+        overlap = known & set(extra)
+        if overlap:
+            raise ValueError(f"pass {sorted(overlap)} as arguments, not in model_kwargs")
+        if extra:
+            values = {**values, "model_kwargs": extra}
+        return values
+
+    @model_validator(mode="after")
+    def _check_model(self) -> Any:
+        if self.surface != "rest" and not self.model.startswith("dynamic/"):
+            provider, _ = split_model(self.model)
+            get_provider(provider)
+        if self.n is not None and self.n < 1:
+            raise ValueError("n must be at least 1")
+        if self.n is not None and self.n > 1 and self.streaming:
+            raise ValueError("n must be 1 when streaming")
+        return self
+
+    # --- LangChain plumbing -------------------------------------------------------------
+
+    @property
+    def _llm_type(self) -> str:
+        return "cloudflare-ai-gateway-chat"
+
+    @property
+    def lc_secrets(self) -> dict[str, str]:
+        return {"cf_aig_token": "CF_AIG_TOKEN", "api_key": "CF_AIG_PROVIDER_API_KEY"}
+
+    @classmethod
+    def is_lc_serializable(cls) -> bool:
+        # langchain-core's `load()` only revives classes on its own allowlist
+        # (`langchain_core.load.mapping`), so a partner class cannot round-trip; `dumpd` gives
+        # a "not implemented" stub whose repr masks every secret.
+        return False
+
+    @property
+    def _default_params(self) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+            "top_p": self.top_p,
+            "seed": self.seed,
+            "frequency_penalty": self.frequency_penalty,
+            "presence_penalty": self.presence_penalty,
+            "n": self.n,
+        }
+        return {k: v for k, v in params.items() if v is not None} | self.model_kwargs
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "surface": self.surface,
+            "account_id": self.account_id,
+            "gateway_id": self.gateway_id,
+            "fallback_models": self.fallback_models,
+            **self._default_params,
+        }
+
+    def _stop_list(self, stop: list[str] | None) -> list[str] | None:
+        chosen: list[str] | str | None = stop if stop is not None else self.stop
+        if isinstance(chosen, str):
+            chosen = [chosen]
+        return list(chosen) if chosen else None
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> Any:
+        params = super()._get_ls_params(stop=stop, **kwargs)
+        params["ls_provider"] = _compat.MODEL_PROVIDER
+        model = kwargs.get("model")
+        params["ls_model_name"] = model if isinstance(model, str) and model else self.model
+        params["ls_model_type"] = "chat"
+        temperature = kwargs.get("temperature", self.temperature)
+        if isinstance(temperature, (int, float)):
+            params["ls_temperature"] = temperature
+        max_tokens = kwargs.get("max_tokens", self.max_tokens)
+        if isinstance(max_tokens, int):
+            params["ls_max_tokens"] = max_tokens
+        if stop_list := self._stop_list(stop):
+            params["ls_stop"] = stop_list
+        return params
+
+    # --- request preparation (shared by every path) -------------------------------------
+
+    def _prepare(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None,
+        *,
+        stream: bool,
+        kwargs: dict[str, Any],
+    ) -> _Call:
+        kwargs = dict(kwargs)
+        model = kwargs.pop("model", None) or self.model
+        call_options = options_from_value(kwargs.pop("gateway_options", None))
+        fallbacks = kwargs.pop("fallback_models", None)
+        if fallbacks is None:
+            fallbacks = self.fallback_models or []
+        extra_headers = kwargs.pop("extra_headers", None)
+        stream_usage = kwargs.pop("stream_usage", None)
+        kwargs.pop("stream", None)
+        body: dict[str, Any] = {"model": model, "messages": messages_to_dicts(messages)}
+        body.update(self._default_params)
+        body.update(kwargs)
+        if (stop_list := self._stop_list(stop)) is not None:
+            body["stop"] = stop_list
+        if (
+            stream
+            and "stream_options" not in body
+            and (stream_usage if stream_usage is not None else self.stream_usage)
+        ):
+            body["stream_options"] = {"include_usage": True}
+        if not stream:
+            body.pop("stream_options", None)
+        return _Call(
+            model=model,
+            body=body,
+            options=merge_options(self.gateway_options, call_options),
+            fallback_models=list(fallbacks),
+            extra_headers=extra_headers,
+        )
+
+    def _universal_steps(self, call: _Call) -> list[UniversalStep]:
+        """One chat step per model; the provider key goes only to steps of the primary
+        model's provider (others use BYOK / Unified Billing)."""
+        key = self._provider_key()
+        primary_provider = get_provider(split_model(call.model)[0]).slug
+        step_body = {k: v for k, v in call.body.items() if k != "model"}
+        steps = []
+        for model in call.models:
+            provider = get_provider(split_model(model)[0]).slug
+            steps.append(
+                UniversalStep.chat(
+                    model, step_body, api_key=key if provider == primary_provider else None
+                )
+            )
+        return steps
+
+    def _has_fallbacks(self, kwargs: Mapping[str, Any]) -> bool:
+        fallbacks = kwargs.get("fallback_models")
+        return bool(self.fallback_models if fallbacks is None else fallbacks)
+
+    def _answered_model(self, call: _Call, info: GatewayResponseInfo) -> str:
+        if not call.fallback_models:
+            return call.model
+        step = info.step if info.step is not None else 0
+        return call.models[step] if 0 <= step < len(call.models) else call.model
+
+    def _chat_result(self, data: Any, info: GatewayResponseInfo, call: _Call) -> ChatResult:
+        if not isinstance(data, Mapping) or not isinstance(data.get("choices"), list):
+            raise InvalidResponseError(
+                "the gateway answered without a 'choices' list (not a chat completion)",
+                status_code=info.status_code,
+                info=info,
+            )
+        requested = self._answered_model(call, info)
+        model_name = qualified_model_name(requested, data.get("model"), info)
+        usage = usage_metadata_from_usage(data.get("usage"))
+        cf_aig = info.to_dict()
+        generations = []
+        for choice in data["choices"]:
+            message = ai_message_from_dict(choice.get("message") or {})
+            if usage is not None:
+                message.usage_metadata = usage
+            generation_info: dict[str, Any] = {
+                "finish_reason": choice.get("finish_reason"),
+                "model_name": model_name,
+                "cf_aig": cf_aig,
+            }
+            if _compat.HAS_MODEL_PROVIDER:
+                generation_info["model_provider"] = _compat.MODEL_PROVIDER
+            if data.get("id"):
+                generation_info["id"] = data["id"]
+            if data.get("system_fingerprint"):
+                generation_info["system_fingerprint"] = data["system_fingerprint"]
+            if choice.get("logprobs"):
+                generation_info["logprobs"] = choice["logprobs"]
+            generations.append(ChatGeneration(message=message, generation_info=generation_info))
+        llm_output = {
+            "token_usage": data.get("usage") or {},
+            "model_name": model_name,
+            "cf_aig": cf_aig,
+        }
+        return ChatResult(generations=generations, llm_output=llm_output)
+
+    def _combine_llm_outputs(self, llm_outputs: list[dict[str, Any] | None]) -> dict[str, Any]:
+        usage: dict[str, Any] = {}
+        model_name = self.model
+        for output in llm_outputs:
+            if not output:
+                continue
+            model_name = output.get("model_name", model_name)
+            for key, value in (output.get("token_usage") or {}).items():
+                if isinstance(value, int):
+                    usage[key] = usage.get(key, 0) + value
+        return {"token_usage": usage, "model_name": model_name}
+
+    # --- sync ---------------------------------------------------------------------------
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        if kwargs.get("stream", self.streaming) and not self._has_fallbacks(kwargs):
+            # langchain-core 0.3 does not route `streaming=True` to `_stream` by itself.
+            return generate_from_stream(self._stream(messages, stop, run_manager, **kwargs))
+        call = self._prepare(messages, stop, stream=False, kwargs=kwargs)
+        client = self._get_sync_client(self.surface)
+        if call.fallback_models:
+            result = client.universal(
+                self._universal_steps(call), options=call.options, extra_headers=call.extra_headers
+            )
+        else:
+            result = client.chat_completions(
+                call.body, options=call.options, extra_headers=call.extra_headers
+            )
+        return self._chat_result(result.data, result.info, call)
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        call = self._prepare(messages, stop, stream=True, kwargs=kwargs)
+        if call.fallback_models:
+            # The universal endpoint answers in one piece: fallback streams are one chunk.
+            result = self._generate(messages, stop=stop, **kwargs)
+            chunk = _StreamState(call.model, GatewayResponseInfo()).finish(
+                _chunk_from_result(result)
+            )
+            if run_manager:
+                run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+            yield chunk
+            return
+        client = self._get_sync_client(self.surface)
+        stream = client.stream_chat_completions(
+            call.body, options=call.options, extra_headers=call.extra_headers
+        )
+        state = _StreamState(call.model, stream.info)
+        pending: ChatGenerationChunk | None = None
+        with stream:
+            for raw in stream:
+                converted = state.convert(raw)
+                if converted is None:
+                    continue
+                if pending is not None:
+                    yield self._emit(pending, run_manager)
+                pending = converted
+        if pending is not None:
+            yield self._emit(state.finish(pending), run_manager)
+
+    @staticmethod
+    def _emit(
+        chunk: ChatGenerationChunk, run_manager: CallbackManagerForLLMRun | None
+    ) -> ChatGenerationChunk:
+        if run_manager:
+            run_manager.on_llm_new_token(
+                chunk.text, chunk=chunk, logprobs=(chunk.generation_info or {}).get("logprobs")
+            )
+        return chunk
+
+    # --- async --------------------------------------------------------------------------
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        if kwargs.get("stream", self.streaming) and not self._has_fallbacks(kwargs):
+            return await agenerate_from_stream(self._astream(messages, stop, run_manager, **kwargs))
+        call = self._prepare(messages, stop, stream=False, kwargs=kwargs)
+        client = self._get_async_client(self.surface)
+        if call.fallback_models:
+            result = await client.universal(
+                self._universal_steps(call), options=call.options, extra_headers=call.extra_headers
+            )
+        else:
+            result = await client.chat_completions(
+                call.body, options=call.options, extra_headers=call.extra_headers
+            )
+        return self._chat_result(result.data, result.info, call)
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        call = self._prepare(messages, stop, stream=True, kwargs=kwargs)
+        if call.fallback_models:
+            result = await self._agenerate(messages, stop=stop, **kwargs)
+            chunk = _StreamState(call.model, GatewayResponseInfo()).finish(
+                _chunk_from_result(result)
+            )
+            if run_manager:
+                await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+            yield chunk
+            return
+        client = self._get_async_client(self.surface)
+        stream = await client.stream_chat_completions(
+            call.body, options=call.options, extra_headers=call.extra_headers
+        )
+        state = _StreamState(call.model, stream.info)
+        pending: ChatGenerationChunk | None = None
+        async with stream:
+            async for raw in stream:
+                converted = state.convert(raw)
+                if converted is None:
+                    continue
+                if pending is not None:
+                    yield await self._aemit(pending, run_manager)
+                pending = converted
+        if pending is not None:
+            yield await self._aemit(state.finish(pending), run_manager)
+
+    @staticmethod
+    async def _aemit(
+        chunk: ChatGenerationChunk, run_manager: AsyncCallbackManagerForLLMRun | None
+    ) -> ChatGenerationChunk:
+        if run_manager:
+            await run_manager.on_llm_new_token(
+                chunk.text, chunk=chunk, logprobs=(chunk.generation_info or {}).get("logprobs")
+            )
+        return chunk
+
+    # --- tools and structured output ----------------------------------------------------
+
+    def bind_tools(
+        self,
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
+        *,
+        tool_choice: dict[str, Any] | str | bool | None = None,
+        strict: bool | None = None,
+        parallel_tool_calls: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Bind tools (LangChain tools, functions, pydantic classes, TypedDicts, OpenAI dicts).
+
+        ``tool_choice``: ``"auto"``, ``"none"``, ``"any"``/``"required"`` (some tool), a tool
+        name, ``True`` (the only tool) or an OpenAI ``tool_choice`` dict. ``strict`` asks for
+        schema-exact arguments where the provider supports it.
+        """
+        formatted = format_tools(tools, strict=strict)
+        choice = format_tool_choice(tool_choice, formatted)
+        if choice is not None:
+            kwargs["tool_choice"] = choice
+        if parallel_tool_calls is not None:
+            kwargs["parallel_tool_calls"] = parallel_tool_calls
+        return super().bind(tools=formatted, **kwargs)
+
+    def with_structured_output(
+        self,
+        schema: dict[str, Any] | type | None = None,
+        *,
+        method: StructuredMethod = "json_schema",
+        include_raw: bool = False,
+        strict: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, dict[str, Any] | Any]:
+        """Return output matching ``schema`` (a pydantic class, TypedDict or JSON schema).
+
+        ``method``: ``"json_schema"`` (OpenAI structured outputs, ``response_format``; the
+        default), ``"function_calling"`` (a forced tool call; for providers without
+        ``json_schema`` support) or ``"json_mode"`` (``{"type": "json_object"}``; describe the
+        keys in the prompt). ``include_raw=True`` returns ``{"raw", "parsed",
+        "parsing_error"}``.
+        """
+        if kwargs:
+            raise ValueError(f"unexpected arguments {sorted(kwargs)}")
+        if method not in ("json_schema", "function_calling", "json_mode"):
+            raise ValueError(
+                f"method={method!r} must be 'json_schema', 'function_calling' or 'json_mode'"
+            )
+        if schema is None and method != "json_mode":
+            raise ValueError(f"schema is required for method={method!r}")
+        ls_format = {"kwargs": {"method": method, "strict": strict}, "schema": schema}
+        llm: Runnable[Any, Any]
+        if method == "function_calling":
+            assert schema is not None
+            name = tool_name_of(schema)
+            llm = self.bind_tools(
+                [schema],
+                tool_choice=name,
+                strict=strict,
+                parallel_tool_calls=False,
+                ls_structured_output_format=ls_format,
+            )
+        elif method == "json_mode":
+            llm = self.bind(
+                response_format={"type": "json_object"},
+                ls_structured_output_format=ls_format if schema is not None else None,
+            )
+        else:
+            llm = self.bind(
+                response_format=response_format_for(schema, strict),
+                ls_structured_output_format=ls_format,
+            )
+        parser = structured_output_parser(schema, method) if schema is not None else None
+        if parser is None:
+            from langchain_core.output_parsers import JsonOutputParser
+
+            parser = JsonOutputParser()
+        if include_raw:
+            return with_raw(llm, parser)
+        return llm | parser
