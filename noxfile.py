@@ -40,12 +40,18 @@ LANGCHAIN = "packages/cf-ai-gateway-langchain"
 # Each langchain-core line with the langchain-tests release that fits it.
 LANGCHAIN_LEGS = [
     nox.param(
-        "3.10", "langchain-core>=0.3.60,<0.4", "langchain-tests>=0.3.20,<0.4",
-        id="lc-0.3", tags=["langchain"],
+        "3.10",
+        "langchain-core>=0.3.60,<0.4",
+        "langchain-tests>=0.3.21,<0.4",
+        id="lc-0.3",
+        tags=["langchain"],
     ),
     nox.param(
-        "3.12", "langchain-core>=1.0,<2", "langchain-tests>=1.0,<2",
-        id="lc-1.x", tags=["langchain"],
+        "3.12",
+        "langchain-core>=1.0,<2",
+        "langchain-tests>=1.0,<2",
+        id="lc-1.x",
+        tags=["langchain"],
     ),
 ]
 
@@ -82,8 +88,12 @@ def tests(session: nox.Session) -> None:
     cassettes."""
     session.install(*_editable(CORE, EMULATOR), *_group("test"), *_group("integration"))
     session.run(
-        "pytest", f"{CORE}/tests", f"{EMULATOR}/tests", "integration_tests/core",
-        "integration_tests/test_cassettes.py", *session.posargs,
+        "pytest",
+        f"{CORE}/tests",
+        f"{EMULATOR}/tests",
+        "integration_tests/core",
+        "integration_tests/test_cassettes.py",
+        *session.posargs,
     )
     session.run("pytest", "--doctest-modules", f"{CORE}/src", "-q", "-p", "no:randomly")
 
@@ -94,13 +104,20 @@ def tests_langchain(session: nox.Session, core_spec: str, tests_spec: str) -> No
     """The LangChain adapter on one langchain-core line: unit tests (standard suite) and the
     integration tests replayed from the same cassettes on every leg."""
     session.install(
-        *_editable(CORE, EMULATOR, LANGCHAIN), core_spec, tests_spec,
-        *_group("test"), *_group("integration"),
+        *_editable(CORE, EMULATOR, LANGCHAIN),
+        core_spec,
+        tests_spec,
+        *_group("test"),
+        *_group("integration"),
     )
-    session.run("python", "-c", "import langchain_core; print('langchain-core',"
-                " langchain_core.__version__)")
     session.run(
-        "pytest", f"{LANGCHAIN}/tests", "integration_tests/langchain", *session.posargs,
+        "python", "-c", "import langchain_core; print('langchain-core', langchain_core.__version__)"
+    )
+    session.run(
+        "pytest",
+        f"{LANGCHAIN}/tests",
+        "integration_tests/langchain",
+        *session.posargs,
     )
 
 
@@ -136,8 +153,12 @@ def bench(session: nox.Session) -> None:
 def record(session: nox.Session) -> None:
     """Re-record every cassette against a local in-process emulator (one command)."""
     extras = [LANGCHAIN] if (ROOT / LANGCHAIN / "pyproject.toml").exists() else []
-    session.install(*_editable(CORE, EMULATOR, *extras), *_group("test"),
-                    *_group("integration"), "langchain-tests>=1.0,<2")
+    session.install(
+        *_editable(CORE, EMULATOR, *extras),
+        *_group("test"),
+        *_group("integration"),
+        "langchain-tests>=1.0,<2",
+    )
     targets = ["integration_tests"] + [f"{LANGCHAIN}/tests/integration_tests"] * bool(extras)
     session.run("pytest", *targets, "--record-mode=rewrite", *session.posargs)
     session.run("pytest", "integration_tests/test_cassettes.py", "-q")

@@ -14,7 +14,9 @@ import sys
 def _cumulative_us(module: str) -> int:
     proc = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", f"import {module}"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     for line in reversed(proc.stderr.splitlines()):
         parts = line.split("|")

@@ -40,8 +40,7 @@ def main(dist: Path) -> int:
             is_extra = "extra ==" in req
             if name == "cf-ai-gateway" and not is_extra and dist_name not in CORE_ALLOWED:
                 problems.append(f"{wheel.name}: core requires {req!r}")
-            if name == "cf-ai-gateway" and any(f in dist_name for f in FRAMEWORKS) \
-                    and not is_extra:
+            if name == "cf-ai-gateway" and any(f in dist_name for f in FRAMEWORKS) and not is_extra:
                 problems.append(f"{wheel.name}: core requires a framework: {req!r}")
             if dist_name.startswith("cf-ai-gateway") and f"=={core_version}" not in req:
                 problems.append(f"{wheel.name}: {req!r} does not pin {core_version}")

@@ -212,6 +212,22 @@ class GatewayOptions:
         if value is not None and (not _is_int(value) or not low <= value <= high):
             raise InvalidOptionError(name, value, f"must be an integer from {low} to {high}")
 
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> GatewayOptions:
+        """Build options from a plain mapping of field names (configs, ``.bind(...)``);
+        an unknown key raises ``InvalidOptionError`` listing the allowed ones."""
+        if not isinstance(values, Mapping):
+            raise InvalidOptionError(
+                "gateway_options", values, "must be GatewayOptions or a mapping of its fields"
+            )
+        known = sorted(f.name for f in fields(cls))
+        unknown = sorted(str(k) for k in set(values) - set(known))
+        if unknown:
+            raise InvalidOptionError(
+                "gateway_options", dict(values), f"unknown key(s) {unknown}; allowed: {known}"
+            )
+        return cls(**values)
+
     def merge(self, other: GatewayOptions | None) -> GatewayOptions:
         """Combine defaults (``self``) with per-call options (``other``): set fields of
         ``other`` win; metadata is merged key by key (per-call keys win) and re-validated."""
