@@ -244,6 +244,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                 "cf-ai-gateway",
                 "cf-ai-gateway-emulator",
                 f"cf-ai-gateway-{adapter}",
+                "langchain-core",
+                "langchain-tests",
                 "httpx",
                 "vcrpy",
                 "pytest-recording",
@@ -256,7 +258,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             "not Cloudflare. Answers come from its deterministic mock LLM.\n"
             f"- Date: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}\n"
             f"- Python {platform.python_version()}; {versions}\n"
-            f"- Command: `pytest integration_tests/{adapter} "
+            "- Re-record everything with `nox -s record` (one command); this folder alone with "
+            f"`pytest integration_tests/{adapter} "
             f"--record-mode={session.config.getoption('--record-mode') or 'rewrite'}`\n"
             "- Scrubbed: credential headers (REDACTED), account ids in URLs (ACCOUNT_ID), "
             "volatile response headers; checked by integration_tests/test_cassettes.py.\n",

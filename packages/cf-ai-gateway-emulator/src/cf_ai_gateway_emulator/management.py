@@ -14,6 +14,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from cf_ai_gateway import wire
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -75,16 +76,18 @@ def _auth(request: Request) -> tuple[EmulatorState, str]:
     state = _state(request)
     account = request.path_params["account"]
     if state.account(account) is None:
-        raise _Fail(failure(404, 2001, f"account {account!r} is not configured"))
+        raise _Fail(
+            failure(404, wire.CODE_GATEWAY_NOT_FOUND, f"account {account!r} is not configured")
+        )
     if not state.token_ok(account, bearer(request.headers.get("authorization"))):
-        raise _Fail(failure(401, 10000, "Authentication error"))
+        raise _Fail(failure(401, wire.CODE_API_AUTHENTICATION, "Authentication error"))
     return state, account
 
 
 def _gateway(state: EmulatorState, account: str, gateway_id: str) -> GatewaySettings:
     gw = state.get_gateway(account, gateway_id)
     if gw is None:
-        raise _Fail(failure(404, 2001, f"gateway {gateway_id!r} not found"))
+        raise _Fail(failure(404, wire.CODE_GATEWAY_NOT_FOUND, f"gateway {gateway_id!r} not found"))
     return gw
 
 
@@ -92,7 +95,9 @@ async def _body(request: Request) -> Any:
     try:
         return json.loads(await request.body() or b"null")
     except ValueError:
-        raise _Fail(failure(400, 7001, "the request body is not valid JSON")) from None
+        raise _Fail(
+            failure(400, wire.CODE_API_INVALID_REQUEST, "the request body is not valid JSON")
+        ) from None
 
 
 def _int_param(request: Request, name: str, default: int, lo: int, hi: int) -> int:
@@ -102,9 +107,13 @@ def _int_param(request: Request, name: str, default: int, lo: int, hi: int) -> i
     try:
         value = int(raw)
     except ValueError:
-        raise _Fail(failure(400, 7001, f"{name}={raw!r} must be an integer")) from None
+        raise _Fail(
+            failure(400, wire.CODE_API_INVALID_REQUEST, f"{name}={raw!r} must be an integer")
+        ) from None
     if not lo <= value <= hi:
-        raise _Fail(failure(400, 7001, f"{name}={value} must be from {lo} to {hi}"))
+        raise _Fail(
+            failure(400, wire.CODE_API_INVALID_REQUEST, f"{name}={value} must be from {lo} to {hi}")
+        )
     return value
 
 
@@ -149,11 +158,11 @@ async def list_gateways(request: Request) -> Response:
 
 def _settings(gateway_id: str, data: Any) -> GatewaySettings:
     if not isinstance(data, Mapping):
-        raise _Fail(failure(400, 7001, "the body must be a JSON object"))
+        raise _Fail(failure(400, wire.CODE_API_INVALID_REQUEST, "the body must be a JSON object"))
     try:
         return GatewaySettings.from_mapping(gateway_id, data, "body", allow_readonly=True)
     except ConfigError as exc:
-        raise _Fail(failure(400, 7001, str(exc))) from None
+        raise _Fail(failure(400, wire.CODE_API_INVALID_REQUEST, str(exc))) from None
 
 
 @_handler
@@ -165,7 +174,7 @@ async def create_gateway(request: Request) -> Response:
     try:
         stored = state.put_gateway(account, settings, create=True)
     except KeyError:
-        return failure(409, 7004, f"gateway {settings.id!r} already exists")
+        return failure(409, wire.CODE_API_CONFLICT, f"gateway {settings.id!r} already exists")
     return envelope(stored.to_api())
 
 
@@ -182,7 +191,7 @@ async def update_gateway(request: Request) -> Response:
     _gateway(state, account, gateway_id)
     data = await _body(request)
     if isinstance(data, Mapping) and data.get("id", gateway_id) != gateway_id:
-        return failure(400, 7001, "the body's id must match the URL")
+        return failure(400, wire.CODE_API_INVALID_REQUEST, "the body's id must match the URL")
     stored = state.put_gateway(account, _settings(gateway_id, data))
     return envelope(stored.to_api())
 
@@ -205,11 +214,13 @@ def _filters(request: Request) -> list[dict[str, Any]]:
     try:
         filters = json.loads(raw)
     except ValueError:
-        raise _Fail(failure(400, 7001, "filters must be a JSON array")) from None
+        raise _Fail(
+            failure(400, wire.CODE_API_INVALID_REQUEST, "filters must be a JSON array")
+        ) from None
     if isinstance(filters, dict):
         filters = [filters]
     if not isinstance(filters, list):
-        raise _Fail(failure(400, 7001, "filters must be a JSON array"))
+        raise _Fail(failure(400, wire.CODE_API_INVALID_REQUEST, "filters must be a JSON array"))
     for f in filters:
         if (
             not isinstance(f, Mapping)
@@ -290,9 +301,11 @@ async def list_logs(request: Request) -> Response:
     order_by = request.query_params.get("order_by", "created_at")
     direction = request.query_params.get("order_by_direction", "desc")
     if order_by not in ORDER_BY:
-        return failure(400, 7001, f"order_by must be one of {', '.join(ORDER_BY)}")
+        return failure(
+            400, wire.CODE_API_INVALID_REQUEST, f"order_by must be one of {', '.join(ORDER_BY)}"
+        )
     if direction not in ("asc", "desc"):
-        return failure(400, 7001, "order_by_direction must be asc or desc")
+        return failure(400, wire.CODE_API_INVALID_REQUEST, "order_by_direction must be asc or desc")
     logs = _selected_logs(request, state, account, gateway.id)
     logs.sort(
         key=lambda log: (log.get(order_by) is None, log.get(order_by) or 0, log["_seq"]),
@@ -345,12 +358,12 @@ async def patch_log(request: Request) -> Response:
     log = _log(state, account, request)
     data = await _body(request)
     if not isinstance(data, Mapping):
-        return failure(400, 7001, "the body must be a JSON object")
+        return failure(400, wire.CODE_API_INVALID_REQUEST, "the body must be a JSON object")
     changes: dict[str, Any] = {}
     for key, value in data.items():
         if key == "feedback":
             if value not in (-1, 0, 1) or isinstance(value, bool):
-                return failure(400, 7001, "feedback must be -1, 0 or 1")
+                return failure(400, wire.CODE_API_INVALID_REQUEST, "feedback must be -1, 0 or 1")
             changes["feedback"] = value
         elif key == "score":
             if (
@@ -358,14 +371,20 @@ async def patch_log(request: Request) -> Response:
                 or isinstance(value, bool)
                 or not 0 <= value <= 100
             ):
-                return failure(400, 7001, "score must be a number from 0 to 100")
+                return failure(
+                    400, wire.CODE_API_INVALID_REQUEST, "score must be a number from 0 to 100"
+                )
             changes["score"] = value
         elif key == "metadata":
             if not isinstance(value, Mapping):
-                return failure(400, 7001, "metadata must be an object")
+                return failure(400, wire.CODE_API_INVALID_REQUEST, "metadata must be an object")
             changes["metadata"] = json.dumps(dict(value))
         else:
-            return failure(400, 7001, f"{key!r} cannot be patched (feedback, score, metadata)")
+            return failure(
+                400,
+                wire.CODE_API_INVALID_REQUEST,
+                f"{key!r} cannot be patched (feedback, score, metadata)",
+            )
     updated = state.storage.update_log(account, request.path_params["gateway"], log["id"], changes)
     return envelope(updated)
 
@@ -412,7 +431,7 @@ async def create_route(request: Request) -> Response:
     try:
         route = parse_route(await _body(request), "body")
     except ConfigError as exc:
-        return failure(400, 7001, str(exc))
+        return failure(400, wire.CODE_API_INVALID_REQUEST, str(exc))
     state.put_gateway(account, gateway.with_routes({**gateway.routes, route["name"]: route}))
     return envelope(route)
 

@@ -374,7 +374,7 @@ def _text_answer(messages: Sequence[Mapping[str, Any]], seed: int, index: int) -
                     names[call.get("id")] = (call.get("function") or {}).get("name")
         name = names.get(last.get("tool_call_id")) or last.get("name") or "the tool"
         result = _snippet(_text_of(last.get("content")), 30) or "nothing"
-        return f"The result of {name} is {result}."
+        return f"The result of {name} is {str(result).rstrip('.')}."
     user = _last_user_text(messages)
     opener = _OPENERS[int(_digest(seed, index, user)[:8], 16) % len(_OPENERS)]
     if not user.strip():

@@ -12,7 +12,6 @@ universal fallback endpoint through Cloudflare AI Gateway, over a pooled ``httpx
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
@@ -385,6 +384,8 @@ class AsyncGatewayClient(_ClientBase):
         )
         self._owns_client = http_client is None
         self._http = http_client if http_client is not None else httpx.AsyncClient()
+        import asyncio  # here, not at module level: sync-only users never pay for asyncio
+
         self._sleep: Callable[[float], Any] = asyncio.sleep
 
     async def aclose(self) -> None:

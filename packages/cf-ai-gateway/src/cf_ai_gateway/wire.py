@@ -118,3 +118,11 @@ CODE_BAD_REQUEST: Final = 2008
 """Undocumented by Cloudflare: our choice for malformed requests the gateway itself rejects."""
 CODE_FALLBACK_EXHAUSTED: Final = 2010
 """Undocumented by Cloudflare: used only when no universal step produced any response."""
+
+# Cloudflare v4 envelope codes used by the management API (``{"errors": [{"code", ...}]}``).
+CODE_API_AUTHENTICATION: Final = 10000
+"""Cloudflare's v4 API "Authentication error"."""
+CODE_API_INVALID_REQUEST: Final = 7001
+"""Undocumented for AI Gateway: our choice for a malformed management API request."""
+CODE_API_CONFLICT: Final = 7004
+"""Undocumented for AI Gateway: our choice for creating a gateway id that already exists."""
