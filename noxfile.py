@@ -31,7 +31,8 @@ nox.options.sessions = [
 ROOT = Path(__file__).parent
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
-DEFAULT_PYTHON = "3.11"
+# Sessions without a python= run on the interpreter that runs nox, so the demo and the
+# checks work on any machine with one supported Python.
 
 CORE = "packages/cf-ai-gateway"
 EMULATOR = "packages/cf-ai-gateway-emulator"
@@ -67,7 +68,7 @@ def _editable(*paths: str) -> list[str]:
     return args
 
 
-@nox.session(python=DEFAULT_PYTHON)
+@nox.session
 def lint(session: nox.Session) -> None:
     """ruff check and ruff format --check over the whole repository."""
     session.install(*_group("lint"))
@@ -75,7 +76,7 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "format", "--check", ".")
 
 
-@nox.session(python=DEFAULT_PYTHON)
+@nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy --strict on the core."""
     session.install(*_editable(CORE), *_group("typecheck"))
@@ -121,7 +122,7 @@ def tests_langchain(session: nox.Session, core_spec: str, tests_spec: str) -> No
     )
 
 
-@nox.session(python=DEFAULT_PYTHON)
+@nox.session
 def package(session: nox.Session) -> None:
     """Build every distribution and check the core's metadata pulls in no framework."""
     session.install("build", "twine")
@@ -134,21 +135,21 @@ def package(session: nox.Session) -> None:
     session.run("python", str(ROOT / "tools" / "check_wheels.py"), str(dist))
 
 
-@nox.session(python=DEFAULT_PYTHON)
+@nox.session
 def demo(session: nox.Session) -> None:
     """The main job: start the local emulator and run the tour (offline, no credentials)."""
     session.install(*_editable(CORE, EMULATOR, LANGCHAIN))
     session.run("python", "-m", "demo", *session.posargs)
 
 
-@nox.session(python=DEFAULT_PYTHON)
+@nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks, each reported as a ratio against a baseline measured in the same run."""
     session.install(*_editable(CORE))
     session.run("python", "benchmarks/import_time.py", *session.posargs)
 
 
-@nox.session(python=DEFAULT_PYTHON)
+@nox.session
 def record(session: nox.Session) -> None:
     """Re-record every cassette against a local in-process emulator (one command).
 
