@@ -79,12 +79,20 @@ def test_tool_call_via_compat(emulator: Any, gateway_id: str) -> None:
 
 
 def test_embeddings_via_provider_path(emulator: Any, gateway_id: str) -> None:
+    # The unified /compat endpoint is chat/completions only (as on Cloudflare): embeddings go
+    # through the provider-native path, with the same default_headers for gateway options.
     sdk = openai.OpenAI(
-        base_url=emulator.provider_base_url("openai", gateway_id), api_key="sk-test", max_retries=0
+        base_url=emulator.provider_base_url("openai", gateway_id),
+        api_key="sk-test",
+        default_headers=_headers("sdk-emb"),
+        max_retries=0,
     )
     result = sdk.embeddings.create(model="text-embedding-3-small", input=["a", "b"], dimensions=16)
     assert [len(item.embedding) for item in result.data] == [16, 16]
     assert abs(sum(x * x for x in result.data[0].embedding) - 1) < 1e-4
+    (log,) = emulator.logs(gateway_id)
+    assert (log["event_id"], log["model_type"]) == ("sdk-emb", "embeddings")
+    assert json.loads(log["metadata"]) == {"sdk": "openai"}
 
 
 def test_errors_surface_as_sdk_errors(emulator: Any, gateway_id: str) -> None:

@@ -79,8 +79,27 @@ async def test_cache_miss_hit_and_ttl(emu: Emu, clock: ManualClock) -> None:
     assert first.headers[wire.H_CACHE_STATUS] == "MISS"
     assert second.headers[wire.H_CACHE_STATUS] == "HIT"
     assert second.json() == first.json()
-    clock.advance(61)
+    clock.advance(59)
+    assert (await emu.compat("demo", **headers)).headers[wire.H_CACHE_STATUS] == "HIT"
+    clock.advance(1)  # 60 s after the store: expired
     assert (await emu.compat("demo", **headers)).headers[wire.H_CACHE_STATUS] == "MISS"
+    assert (await emu.compat("demo", **headers)).headers[wire.H_CACHE_STATUS] == "HIT"
+
+
+async def test_cache_ttl_header_is_clamped_and_gateway_ttl_expires(
+    emu: Emu, clock: ManualClock
+) -> None:
+    short = {wire.H_CACHE_TTL: "5"}  # below the 60 s minimum: clamped to 60
+    await emu.compat("demo", **short)
+    clock.advance(30)
+    assert (await emu.compat("demo", **short)).headers[wire.H_CACHE_STATUS] == "HIT"
+    clock.advance(30)
+    assert (await emu.compat("demo", **short)).headers[wire.H_CACHE_STATUS] == "MISS"
+    await emu.compat("cached")  # gateway cache_ttl = 3600
+    clock.advance(3599)
+    assert (await emu.compat("cached")).headers[wire.H_CACHE_STATUS] == "HIT"
+    clock.advance(1)
+    assert (await emu.compat("cached")).headers[wire.H_CACHE_STATUS] == "MISS"
 
 
 async def test_gateway_cache_ttl_skip_and_metadata(emu: Emu) -> None:
@@ -129,8 +148,31 @@ async def test_spec_rate_limit_example(
     )
     clock.set("2025-01-01T12:09:00Z")
     assert [(await emu.compat("rl")).status_code for _ in range(10)] == [200] * 10
+    assert (await emu.compat("rl")).status_code == 429  # the 11th at 12:09 fails either way
     clock.set("2025-01-01T12:11:00Z")
     assert [(await emu.compat("rl")).status_code for _ in range(10)] == [second_ten] * 10
+    assert (await emu.compat("rl")).status_code == 429
+
+
+async def test_sliding_window_boundary(emu: Emu, clock: ManualClock) -> None:
+    start = clock.now()  # gateway "sliding": 3 per 60 s
+    for offset in (0, 10, 20):
+        clock.set(start + offset)
+        assert (await emu.compat("sliding")).status_code == 200
+    clock.set(start + 59.5)
+    r = await emu.compat("sliding")
+    assert (r.status_code, r.headers["retry-after"]) == (429, "1")
+    clock.set(start + 60)  # the request at 0 has left the window: exactly one slot
+    assert (await emu.compat("sliding")).status_code == 200
+    r = await emu.compat("sliding")
+    assert (r.status_code, r.headers["retry-after"]) == (429, "10")
+
+
+async def test_fixed_window_boundary(emu: Emu, clock: ManualClock) -> None:
+    clock.set("2025-01-01T12:00:59Z")  # gateway "limited": 3 per 60 s, buckets on the minute
+    assert [(await emu.compat("limited")).status_code for _ in range(4)] == [200] * 3 + [429]
+    clock.set("2025-01-01T12:01:00Z")
+    assert [(await emu.compat("limited")).status_code for _ in range(4)] == [200] * 3 + [429]
 
 
 async def test_rate_limit_answer(emu: Emu, clock: ManualClock) -> None:
@@ -266,27 +308,77 @@ async def test_request_timeout_to_first_byte(emu: Emu) -> None:
 
 async def test_started_stream_is_not_cut_by_the_timeout(make_emu: Any) -> None:
     emu = make_emu(stream_chunk_delay_ms=30)
+    started = time.perf_counter()
     r = await emu.compat("demo", {**CHAT, "stream": True}, **{wire.H_REQUEST_TIMEOUT: "100"})
+    elapsed = time.perf_counter() - started
     assert r.status_code == 200
     assert r.text.endswith("data: [DONE]\n\n")
+    assert r.text.count("data: ") >= 6
+    assert elapsed > 0.1  # the stream outlived the timeout and was not cut
 
 
-async def test_gateway_retries_with_backoff(emu: Emu) -> None:
-    flaky = {
-        wire.H_MAX_ATTEMPTS: "3",
-        wire.H_RETRY_DELAY: "20",
-        wire.H_BACKOFF: "exponential",
-        "x-emulator-fault": "flaky=2",
-    }
-    started = time.perf_counter()
-    r = await emu.compat("demo", **flaky)
-    assert r.status_code == 200
-    assert time.perf_counter() - started >= 0.06  # 20 ms + 40 ms
+@pytest.mark.parametrize(
+    ("backoff", "delays"),
+    [
+        ("constant", [0.1, 0.1, 0.1, 0.1]),
+        ("linear", [0.1, 0.2, 0.3, 0.4]),
+        ("exponential", [0.1, 0.2, 0.4, 0.8]),
+    ],
+)
+async def test_retry_backoff_delays(
+    emu: Emu, clock: ManualClock, backoff: str, delays: list[float]
+) -> None:
+    before = clock.now()
+    r = await emu.compat(
+        "demo",
+        **{
+            wire.H_MAX_ATTEMPTS: "5",
+            wire.H_RETRY_DELAY: "100",
+            wire.H_BACKOFF: backoff,
+            "x-emulator-fault": "flaky=4",
+        },
+    )
+    assert r.status_code == 200  # the fifth attempt answers
+    assert clock.sleeps == pytest.approx(delays)
+    assert clock.now() - before == pytest.approx(sum(delays))  # the clock moved, no real wait
+
+
+@pytest.mark.parametrize(
+    ("header", "attempts"), [("1", 1), ("2", 2), ("5", 5), ("9", 5), ("0", 1), (None, 1)]
+)
+async def test_max_attempts_are_1_to_5(
+    emu: Emu, clock: ManualClock, header: str | None, attempts: int
+) -> None:
+    headers = {wire.H_RETRY_DELAY: "10", "x-emulator-fault": "flaky=9"}
+    if header is not None:
+        headers[wire.H_MAX_ATTEMPTS] = header
+    r = await emu.compat("demo", **headers)
+    assert r.status_code == 503  # every attempt fails
+    assert len(clock.sleeps) == attempts - 1
+
+
+async def test_retry_defaults_limits_and_what_is_retried(emu: Emu, clock: ManualClock) -> None:
+    # gateway "retrying": 3 attempts, 50 ms, exponential
+    assert (await emu.compat("retrying", **{"x-emulator-fault": "flaky=2"})).status_code == 200
+    assert clock.sleeps == pytest.approx([0.05, 0.1])
+    clock.sleeps.clear()
+    assert (await emu.compat("retrying", **{"x-emulator-fault": "flaky=3"})).status_code == 503
+    assert clock.sleeps == pytest.approx([0.05, 0.1])
+    clock.sleeps.clear()
+    headers = {wire.H_MAX_ATTEMPTS: "2", wire.H_RETRY_DELAY: "60000"}
+    assert (
+        await emu.compat("demo", **headers, **{"x-emulator-fault": "flaky=1:429"})
+    ).status_code == 200  # upstream 429 is retried
+    assert clock.sleeps == [wire.RETRY_DELAY_MAX_MS / 1000]  # the delay is capped
+    clock.sleeps.clear()
+    four_xx = await emu.compat("retrying", {**CHAT, "model": "openai/does-not-exist"})
+    assert four_xx.status_code == 404
+    assert clock.sleeps == []  # 4xx is not retried
     once = await emu.compat("demo", **{"x-emulator-fault": "flaky=1"})
     assert once.status_code == 503  # the gateway default is one attempt
-    assert (await emu.compat("retrying", **{"x-emulator-fault": "flaky=2"})).status_code == 200
-    four_xx = await emu.compat("retrying", {**CHAT, "model": "openai/does-not-exist"})
-    assert four_xx.status_code == 404  # 4xx is not retried
+    assert clock.sleeps == []
+    bad = await emu.compat("demo", **{wire.H_BACKOFF: "random"})
+    assert (bad.status_code, bad.json()["error"][0]["code"]) == (400, wire.CODE_BAD_REQUEST)
 
 
 async def test_timeout_then_retry_final_attempt_unbounded(emu: Emu) -> None:
@@ -335,6 +427,47 @@ async def test_universal_step_headers_and_config(emu: Emu) -> None:
     assert (r.status_code, r.headers[wire.H_STEP]) == (200, "1")
     again = await emu.post(f"/v1/{ACCOUNT}/demo", steps)
     assert again.headers[wire.H_CACHE_STATUS] == "HIT"
+
+
+async def test_universal_header_precedence(emu: Emu, clock: ManualClock) -> None:
+    # gateway "retrying": 3 attempts, 50 ms, exponential
+    outer = {wire.H_MAX_ATTEMPTS: "2", wire.H_RETRY_DELAY: "10"}
+    step_wins = step(
+        "gpt-4o-mini",
+        headers={
+            wire.H_MAX_ATTEMPTS: 4,  # a number: sent as "4"
+            wire.H_BACKOFF: "linear",
+            "x-emulator-fault": "flaky=3",
+        },
+    )
+    r = await emu.post(f"/v1/{ACCOUNT}/retrying", [step_wins], **outer)
+    assert r.status_code == 200
+    assert clock.sleeps == pytest.approx([0.01, 0.02, 0.03])  # step > outer > gateway
+    clock.sleeps.clear()
+    outer_wins = step("gpt-4o-mini", headers={"x-emulator-fault": "flaky=3"})
+    r = await emu.post(f"/v1/{ACCOUNT}/retrying", [outer_wins], **outer)
+    assert r.status_code == 503  # two attempts (outer header), not the gateway's three
+    assert clock.sleeps == pytest.approx([0.01])  # outer delay, gateway backoff
+    clock.sleeps.clear()
+    r = await emu.post(f"/v1/{ACCOUNT}/retrying", [outer_wins])
+    assert r.status_code == 503
+    assert clock.sleeps == pytest.approx([0.05, 0.1])  # gateway settings
+    skip = step("gpt-4o-mini", headers={wire.H_SKIP_CACHE: True})  # a boolean: "true"
+    for _ in range(2):
+        r = await emu.post(f"/v1/{ACCOUNT}/cached", [skip])
+        assert r.headers[wire.H_CACHE_STATUS] == "MISS"
+    no_skip = step("gpt-4o-mini", headers={wire.H_SKIP_CACHE: False})
+    await emu.post(f"/v1/{ACCOUNT}/cached", [no_skip])
+    r = await emu.post(f"/v1/{ACCOUNT}/cached", [no_skip], **{wire.H_SKIP_CACHE: "true"})
+    assert r.headers[wire.H_CACHE_STATUS] == "HIT"  # the step's "false" beats the outer "true"
+
+
+def test_step_header_values_become_strings() -> None:
+    from cf_ai_gateway_emulator.surfaces import _step_headers
+
+    assert _step_headers(
+        {"A-Bool": True, "b": False, "c": 3, "d": 1.5, "e": {"x": 1}, "f": "s"}
+    ) == {"a-bool": "true", "b": "false", "c": "3", "d": "1.5", "e": '{"x": 1}', "f": "s"}
 
 
 async def test_universal_exhausted_returns_the_last_error(emu: Emu) -> None:

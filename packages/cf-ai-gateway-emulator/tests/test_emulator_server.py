@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import httpx
 import pytest
@@ -63,6 +64,16 @@ def test_streaming_over_a_socket(emulator: EmulatorHandle, emulator_gateway: Gat
 
 
 async def test_concurrent_requests_never_lose_a_log(emulator: EmulatorHandle) -> None:
+    await _concurrent_requests_never_lose_a_log(emulator)
+
+
+async def test_concurrent_requests_never_lose_a_log_in_a_file_db(tmp_path: Path) -> None:
+    with run_emulator(db=tmp_path / "emu.sqlite3") as emulator:
+        assert emulator.state.storage.journal_mode == "wal"
+        await _concurrent_requests_never_lose_a_log(emulator)
+
+
+async def _concurrent_requests_never_lose_a_log(emulator: EmulatorHandle) -> None:
     gateway_id = emulator.create_gateway()
     async with AsyncGatewayClient(emulator.gateway(gateway_id), retry=NO_RETRY) as client:
 

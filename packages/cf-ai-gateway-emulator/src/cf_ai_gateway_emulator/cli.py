@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import signal
+import socket
+import sqlite3
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
-from .config import DEFAULT_CONFIG_TOML, ConfigError
+from .config import DEFAULT_CONFIG_TOML, DEFAULT_TOKEN, ConfigError
+
+if TYPE_CHECKING:
+    from .state import EmulatorState
 
 __all__ = ["main"]
 
@@ -25,7 +33,9 @@ def _parser() -> argparse.ArgumentParser:
         default="127.0.0.1",
         help="address to bind (default 127.0.0.1; only change it on purpose)",
     )
-    serve.add_argument("--port", type=int, default=8787, help="port (default 8787)")
+    serve.add_argument(
+        "--port", type=int, default=8787, help="port (default 8787; 0 picks a free one)"
+    )
     serve.add_argument("--config", metavar="FILE", help="TOML config (default: built-in)")
     serve.add_argument(
         "--db",
@@ -40,18 +50,18 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _banner(host: str, port: int, state: object) -> None:
+def _shown_token(token: str) -> str:
+    """The built-in token is public (it is in the docs); a configured one is a secret."""
+    return token if token == DEFAULT_TOKEN else "<the first of your api_tokens>"
+
+
+def _banner(base: str, state: EmulatorState) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from .state import EmulatorState
-
-    assert isinstance(state, EmulatorState)
-    console = Console(stderr=True)
-    shown_host = "127.0.0.1" if host in ("0.0.0.0", "") else host
-    base = f"http://{shown_host}:{port}"
+    console = Console(stderr=True, soft_wrap=True)
     account = state.config.default_account
-    token = state.accounts[account].api_tokens[0]
+    token = _shown_token(state.accounts[account].api_tokens[0])
     table = Table(title=f"cf-ai-gateway-emulator {__version__} on {base}", show_header=True)
     table.add_column("gateway")
     table.add_column("settings")
@@ -80,6 +90,11 @@ def _banner(host: str, port: int, state: object) -> None:
     console.print("Press Ctrl+C to stop.")
 
 
+def _fail(message: str) -> int:
+    sys.stderr.write(f"cf-ai-gateway-emulator: {message}\n")
+    return 2
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "config":
@@ -90,20 +105,59 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .app import create_app
     from .state import EmulatorState
 
+    if not 0 <= args.port <= 65535:
+        return _fail(f"invalid --port: --port={args.port!r} must be 0..65535 (0 = a free port)")
     try:
-        state = EmulatorState(args.config, db=args.db)
+        # A Path, so that a file name not ending in .toml is still read as a file.
+        state = EmulatorState(Path(args.config) if args.config else None, db=args.db)
     except ConfigError as exc:
-        sys.stderr.write(f"cf-ai-gateway-emulator: invalid configuration: {exc}\n")
-        return 2
-    _banner(args.host, args.port, state)
-    uvicorn.run(
-        create_app(state=state),
-        host=args.host,
-        port=args.port,
-        log_level=args.log_level,
-        access_log=args.log_level in ("info", "debug"),
+        return _fail(f"invalid configuration: {exc}")
+    except (sqlite3.Error, OSError) as exc:
+        return _fail(f"invalid --db: --db={args.db!r} cannot be opened ({exc})")
+    # Bind before printing anything, so ``--port 0`` prints the port the OS picked.
+    try:
+        family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((args.host, args.port))
+        sock.listen(2048)
+    except OSError as exc:
+        state.storage.close()
+        return _fail(f"cannot listen on --host={args.host!r} --port={args.port!r} ({exc})")
+    port = sock.getsockname()[1]
+    shown_host = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(args.host, args.host)
+    if ":" in shown_host:
+        shown_host = f"[{shown_host}]"
+    base = f"http://{shown_host}:{port}"
+    # One plain, machine-readable line on stdout (scripts and tests read it), the rest on stderr.
+    sys.stdout.write(f"cf-ai-gateway-emulator listening on {base}\n")
+    sys.stdout.flush()
+    _banner(base, state)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(state=state),
+            log_level=args.log_level,
+            access_log=args.log_level in ("info", "debug"),
+            lifespan="off",
+        )
     )
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM and then re-raises the signal with the
+    # previous handler: make that a quiet exit 0 instead of a KeyboardInterrupt traceback or a
+    # death by signal.
+    previous = signal.signal(signal.SIGTERM, _exit_quietly)
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        sock.close()
+        state.storage.close()
     return 0
+
+
+def _exit_quietly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 if __name__ == "__main__":

@@ -85,20 +85,39 @@ def _choice(path: str, value: object, choices: tuple[str, ...]) -> str:
     return str(value)
 
 
+class _Redacted:
+    """Stands in for a secret in error messages: its shape, never its characters."""
+
+    text: str
+
+    def __init__(self, value: object) -> None:
+        if isinstance(value, (list, tuple)):
+            self.text = "[" + ", ".join(_Redacted(v).text for v in value) + "]"
+        elif isinstance(value, str):
+            self.text = f"<{len(value)}-character string>" if value.strip() else repr(value)
+        else:
+            self.text = f"<{type(value).__name__}>"
+
+    def __repr__(self) -> str:
+        return self.text
+
+
 def _tokens(path: str, value: object) -> tuple[str, ...]:
     if not isinstance(value, (list, tuple)) or not all(
         isinstance(v, str) and v.strip() for v in value
     ):
-        raise ConfigError(path, value, "must be a list of non-empty strings")
+        # Tokens are secrets: the message shows the shape of the value, not the value.
+        raise ConfigError(path, _Redacted(value), "must be a list of non-empty strings")
     return tuple(value)
 
 
 def _check_unknown(path: str, data: Mapping[str, Any], known: set[str]) -> None:
     unknown = sorted(set(data) - known)
     if unknown:
+        value = data[unknown[0]]
         raise ConfigError(
             f"{path}.{unknown[0]}",
-            data[unknown[0]],
+            _Redacted(value) if "token" in str(unknown[0]).lower() else value,
             f"unknown key; allowed: {', '.join(sorted(known))}",
         )
 
@@ -109,7 +128,7 @@ class GatewaySettings:
 
     id: str
     authentication: bool = False
-    tokens: tuple[str, ...] = ()
+    tokens: tuple[str, ...] = field(default=(), repr=False)
     """Extra gateway-scoped tokens accepted in ``cf-aig-authorization`` (besides the
     account's API tokens)."""
     cache_ttl: int = 0
@@ -254,7 +273,7 @@ class GatewaySettings:
 @dataclass(frozen=True)
 class AccountConfig:
     id: str
-    api_tokens: tuple[str, ...] = (DEFAULT_TOKEN,)
+    api_tokens: tuple[str, ...] = field(default=(DEFAULT_TOKEN,), repr=False)
     gateways: Mapping[str, GatewaySettings] = field(default_factory=dict)
 
 

@@ -438,7 +438,7 @@ async def run_step(
             await last.aclose()
         last = response
         if not final:
-            await asyncio.sleep(retry_delay_s(settings, attempt))
+            await state.clock.sleep(retry_delay_s(settings, attempt))
     result.response = last
     if cacheable and last is not None and last.ok and last.stream is None:
         state.storage.cache_put(

@@ -33,7 +33,7 @@ def iso_time(ts: float) -> str:
 @dataclass
 class Account:
     id: str
-    api_tokens: tuple[str, ...]
+    api_tokens: tuple[str, ...] = field(repr=False)
     gateways: dict[str, GatewaySettings] = field(default_factory=dict)
 
 

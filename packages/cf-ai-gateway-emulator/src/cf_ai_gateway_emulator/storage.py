@@ -3,6 +3,13 @@
 One connection guarded by a lock: every operation is short, so request handlers call it
 directly, and concurrent requests never lose a row. File databases use WAL journaling;
 ``":memory:"`` (the default) keeps everything in the process.
+
+Why the handlers call SQLite synchronously instead of through a thread pool: each statement
+is an indexed lookup or a single-row insert (well under a millisecond, and ``synchronous=NORMAL``
+means a WAL commit does not fsync), the lock is never held across an ``await``, and all work
+goes through one connection anyway, so a thread hop would add latency without adding any
+parallelism. The lock also serialises the test helpers that read storage from another thread
+while uvicorn serves requests in its own.
 """
 
 from __future__ import annotations
@@ -51,9 +58,13 @@ class Storage:
             Path(self.path).expanduser().parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self.journal_mode = "memory"
+        """``wal`` for a file database (checked, not assumed), ``memory`` for ``:memory:``."""
         if self.path != ":memory:":
-            self._db.execute("PRAGMA journal_mode=WAL")
+            (mode,) = self._db.execute("PRAGMA journal_mode=WAL").fetchone()
+            self.journal_mode = str(mode).lower()
             self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(_SCHEMA)
 
     def close(self) -> None:

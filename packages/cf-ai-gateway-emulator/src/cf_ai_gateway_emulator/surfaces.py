@@ -320,7 +320,10 @@ async def rest_chat(request: Request) -> Response:
         if not isinstance(body, dict):
             return gateway_error(wire.CODE_BAD_REQUEST, "the body must be a JSON object", 400)
         provider, name = _rest_provider(body.get("model"))
-        result = await _unified_step(ctx, provider, name, body, _headers(request))
+        # ``Authorization`` carries the Cloudflare API token here, not a provider key: it must
+        # never travel on to a provider (pass-through mode).
+        headers = {k: v for k, v in _headers(request).items() if k != "authorization"}
+        result = await _unified_step(ctx, provider, name, body, headers)
         return respond(
             ctx, result, extra_headers={wire.H_MODEL: name, wire.H_PROVIDER: provider.slug}
         )

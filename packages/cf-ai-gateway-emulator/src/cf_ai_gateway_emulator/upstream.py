@@ -238,7 +238,7 @@ async def _pass_through(req: UpstreamRequest, base_url: str) -> UpstreamResponse
     headers = {
         k: v
         for k, v in req.headers.items()
-        if k not in _HOP_HEADERS and not k.startswith("cf-aig-") and k != wire.H_METADATA
+        if k not in _HOP_HEADERS and not k.startswith(wire.HEADER_PREFIX) and k != wire.H_METADATA
     }
     url = f"{base_url}/{req.path.lstrip('/')}" + (f"?{req.query}" if req.query else "")
     client = httpx.AsyncClient(timeout=httpx.Timeout(300.0))

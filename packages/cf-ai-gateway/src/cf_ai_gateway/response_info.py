@@ -57,7 +57,7 @@ class GatewayResponseInfo:
         cls, headers: Mapping[str, str], *, status_code: int | None = None
     ) -> GatewayResponseInfo:
         """Parse response headers (any case) into a ``GatewayResponseInfo``."""
-        raw = {k.lower(): v for k, v in headers.items() if k.lower().startswith("cf-aig-")}
+        raw = {k.lower(): v for k, v in headers.items() if k.lower().startswith(wire.HEADER_PREFIX)}
         status = raw.get(wire.H_CACHE_STATUS, "").strip().upper()
         step_text = raw.get(wire.H_STEP, "").strip()
         dlp_text = raw.get(wire.H_DLP)

@@ -23,6 +23,9 @@ API_HOST: Final = "api.cloudflare.com"
 
 # --- Request headers (spec section 3) ----------------------------------------------------
 
+HEADER_PREFIX: Final = "cf-aig-"
+"""Every gateway control and report header starts with this (never forwarded upstream)."""
+
 H_AUTHORIZATION: Final = "cf-aig-authorization"
 H_GATEWAY_ID: Final = "cf-aig-gateway-id"
 H_METADATA: Final = "cf-aig-metadata"
