@@ -10,6 +10,7 @@ import pytest
 from pytest_socket import SocketBlockedError
 
 EXPECTED_ALL = [
+    "DYNAMIC_PREFIX",
     "NO_RETRY",
     "PROVIDERS",
     "AsyncChatCompletionStream",
@@ -48,6 +49,8 @@ EXPECTED_ALL = [
     "Surface",
     "UniversalStep",
     "__version__",
+    "check_chat_model",
+    "check_step_model",
     "get_provider",
     "parse_gateway_url",
     "split_model",

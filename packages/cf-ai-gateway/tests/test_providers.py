@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from cf_ai_gateway import PROVIDERS, get_provider, split_model
-from cf_ai_gateway.providers import auth_headers
+from cf_ai_gateway.providers import auth_headers, check_chat_model, check_step_model
 
 
 @pytest.mark.parametrize(
@@ -113,3 +115,56 @@ def test_auth_headers_byok_sends_no_credential(provider: object) -> None:
 def test_sigv4_with_key_is_rejected() -> None:
     with pytest.raises(ValueError, match="SigV4"):
         auth_headers(get_provider("bedrock"), "AKIA...")
+
+
+# --- early model checks shared by the client and every adapter ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("model", "surface", "slug"),
+    [
+        ("openai/gpt-4o-mini", "compat", "openai"),
+        ("perplexity/sonar", "compat", "perplexity-ai"),
+        ("mistral/mistral-small", "provider", "mistral"),
+        ("custom-acme/m1", "provider", "custom-acme"),
+        ("dynamic/support", "compat", None),
+        ("openai/gpt-4o-mini", "rest", None),
+        ("@cf/meta/llama-3.1-8b-instruct", "rest", None),
+    ],
+)
+def test_check_chat_model_accepts(model: str, surface: str, slug: str | None) -> None:
+    provider = check_chat_model(model, surface)
+    assert (provider.slug if provider else None) == slug
+
+
+@pytest.mark.parametrize(
+    ("model", "surface", "named"),
+    [
+        ("gpt-4o-mini", "compat", "gpt-4o-mini"),
+        ("nosuch/x", "compat", "nosuch"),
+        ("azure-openai/gpt-4o", "compat", "azure-openai"),
+        ("dynamic/support", "provider", "dynamic/support"),
+        ("anthropic/claude-3-5-haiku", "provider", "anthropic"),
+        ("", "compat", "''"),
+    ],
+)
+def test_check_chat_model_rejects_naming_the_value(model: str, surface: str, named: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(named)):
+        check_chat_model(model, surface)
+
+
+@pytest.mark.parametrize(
+    ("model", "named"),
+    [
+        ("dynamic/support", "dynamic route"),
+        ("anthropic/claude-3-5-haiku", "anthropic"),
+        ("llama", "llama"),
+    ],
+)
+def test_check_step_model_rejects(model: str, named: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(named)):
+        check_step_model(model)
+
+
+def test_check_step_model_returns_provider() -> None:
+    assert check_step_model("groq/llama-3.1-8b-instant").slug == "groq"

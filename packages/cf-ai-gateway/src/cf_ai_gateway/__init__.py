@@ -37,13 +37,22 @@ from .errors import (
     StreamInterruptedError,
 )
 from .options import CustomCost, GatewayOptions, InvalidOptionError
-from .providers import PROVIDERS, Provider, get_provider, split_model
+from .providers import (
+    DYNAMIC_PREFIX,
+    PROVIDERS,
+    Provider,
+    check_chat_model,
+    check_step_model,
+    get_provider,
+    split_model,
+)
 from .response_info import CacheStatus, GatewayResponseInfo
 from .retry import NO_RETRY, RetryPolicy
 from .universal import UniversalStep
 from .urls import ParsedGatewayURL, parse_gateway_url
 
 __all__ = [
+    "DYNAMIC_PREFIX",
     "NO_RETRY",
     "PROVIDERS",
     "AsyncChatCompletionStream",
@@ -82,6 +91,8 @@ __all__ = [
     "Surface",
     "UniversalStep",
     "__version__",
+    "check_chat_model",
+    "check_step_model",
     "get_provider",
     "parse_gateway_url",
     "split_model",

@@ -21,7 +21,7 @@ from .errors import (
     redact,
 )
 from .options import GatewayOptions
-from .providers import auth_headers, get_provider, split_model
+from .providers import auth_headers, check_chat_model, get_provider, split_model
 from .response_info import GatewayResponseInfo
 from .universal import UniversalStep
 
@@ -132,22 +132,18 @@ class RequestBuilder:
         chosen = _check_surface(surface or self.surface)
         key = self._key(api_key)
         headers = self._gateway_headers(options)
+        provider = check_chat_model(payload["model"], chosen)
         if chosen == "compat":
-            split_model(payload["model"])  # validates the "{provider}/{model}" shape
             url = self.gateway.compat_url("chat/completions")
             if key is not None:
                 headers["authorization"] = f"Bearer {key}"
         elif chosen == "rest":
             url = self._rest_headers(headers, key, "chat/completions")
         else:
-            provider_name, model = split_model(payload["model"])
-            provider = get_provider(provider_name)
-            if provider.chat_path is None:
-                raise ValueError(
-                    f"provider {provider.slug!r} has no OpenAI-compatible chat path on the "
-                    "provider-native surface; use surface='compat' or 'rest'"
-                )
-            payload["model"] = model
+            # check_chat_model guarantees both for the provider surface
+            assert provider is not None
+            assert provider.chat_path is not None
+            payload["model"] = split_model(payload["model"])[1]
             url = self.gateway.provider_url(provider, provider.chat_path)
             headers.update(auth_headers(provider, key))
         headers.update(extra_headers or {})

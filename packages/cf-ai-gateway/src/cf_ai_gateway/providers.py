@@ -24,6 +24,8 @@ __all__ = [
     "PROVIDERS",
     "Provider",
     "auth_headers",
+    "check_chat_model",
+    "check_step_model",
     "get_provider",
     "split_model",
 ]
@@ -213,3 +215,57 @@ def auth_headers(provider: Provider, api_key: str | None) -> dict[str, str]:
     else:
         headers[provider.auth_style] = api_key
     return headers
+
+
+def check_chat_model(model: str, surface: str) -> Provider | None:
+    """Check that ``surface`` can reach the chat ``model``; return its provider (``None`` for a
+    dynamic route or the REST surface, whose catalogue names are the API's call).
+
+    Raises ``ValueError`` naming the model and the rule, so callers can fail before sending:
+    an unknown provider, a dynamic route off the unified endpoint, a provider that is not on
+    the unified endpoint, or one without an OpenAI-compatible chat path on its native surface.
+    """
+    if not isinstance(model, str) or not model.strip():
+        raise ValueError(
+            f"model={model!r}: expected '{{provider}}/{{model}}' or 'dynamic/{{route}}'"
+        )
+    if surface == "rest":
+        return None
+    provider_name, _ = split_model(model)
+    if provider_name == DYNAMIC_PREFIX:
+        if surface != "compat":
+            raise ValueError(
+                f"model={model!r}: dynamic routes exist only on the unified endpoint "
+                "(surface='compat')"
+            )
+        return None
+    provider = get_provider(provider_name)
+    if surface == "compat" and provider.unified_prefix is None:
+        raise ValueError(
+            f"model={model!r}: provider {provider.slug!r} is not on the unified /compat "
+            "endpoint; use surface='provider'"
+        )
+    if surface == "provider" and provider.chat_path is None:
+        raise ValueError(
+            f"model={model!r}: provider {provider.slug!r} has no OpenAI-compatible chat path "
+            "on the provider-native surface; use surface='compat'"
+        )
+    return provider
+
+
+def check_step_model(model: str) -> Provider:
+    """Check that ``model`` can be a chat step of a universal (fallback) request."""
+    provider_name, _ = split_model(model)
+    if provider_name == DYNAMIC_PREFIX:
+        raise ValueError(
+            f"model={model!r}: a dynamic route cannot be a universal step (a dynamic route "
+            "defines its own fallbacks)"
+        )
+    provider = get_provider(provider_name)
+    if provider.chat_path is None:
+        raise ValueError(
+            f"model={model!r}: provider {provider.slug!r} has no OpenAI-compatible chat path, "
+            "so it cannot be a universal chat step; build the UniversalStep with its native "
+            "endpoint and body instead"
+        )
+    return provider

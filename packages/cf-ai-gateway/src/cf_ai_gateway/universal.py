@@ -17,7 +17,7 @@ from types import MappingProxyType
 from typing import Any
 
 from .options import GatewayOptions
-from .providers import Provider, auth_headers, get_provider, split_model
+from .providers import auth_headers, check_step_model, get_provider, split_model
 
 __all__ = ["UniversalStep"]
 
@@ -83,18 +83,15 @@ class UniversalStep:
 
         ``api_key=None`` sends no credential, so BYOK / Unified Billing applies to the step.
         """
-        provider_name, model_name = split_model(model)
-        provider: Provider = get_provider(provider_name)
-        if provider.chat_path is None:
-            raise ValueError(
-                f"provider {provider.slug!r} has no OpenAI-compatible chat path; build the "
-                "UniversalStep with its native endpoint and body instead"
-            )
+        provider = check_step_model(model)
+        endpoint = provider.chat_path
+        assert endpoint is not None  # check_step_model guarantees a chat path
+        _, model_name = split_model(model)
         step_headers = auth_headers(provider, api_key)
         step_headers.update(headers or {})
         return cls(
             provider.slug,
-            provider.chat_path,
+            endpoint,
             {**body, "model": model_name},
             MappingProxyType(step_headers),
             options,
