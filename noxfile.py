@@ -108,6 +108,7 @@ def tests_langchain(session: nox.Session, core_spec: str, tests_spec: str) -> No
         *_editable(CORE, EMULATOR, LANGCHAIN),
         core_spec,
         tests_spec,
+        "langgraph>=0.3",
         *_group("test"),
         *_group("integration"),
     )
@@ -163,6 +164,7 @@ def record(session: nox.Session) -> None:
         *_group("integration"),
         "langchain-core>=1.0,<2",
         "langchain-tests>=1.0,<2",
+        "langgraph>=0.3",
     )
     lc_standard = f"{LANGCHAIN}/tests/integration_tests"
     session.run(

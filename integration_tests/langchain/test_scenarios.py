@@ -1,10 +1,13 @@
 """The shared gateway scenarios through LangChain: an LCEL chain, tools, structured output,
 streaming with usage, a cache HIT on the second call, metadata in the logs, server-side
-fallback, and typed errors (with LangChain's own retry/fallback wrappers)."""
+fallback, and typed errors (with LangChain's own retry/fallback wrappers); then what users build
+on top: a multi-turn conversation, a LangGraph ReAct agent, streamed events with a run name, and
+a batch over configurable models that returns typed errors."""
 
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import json
 from collections.abc import Callable
 from typing import Any
@@ -17,12 +20,14 @@ from cf_ai_gateway import (
     GatewayClient,
     GatewayError,
     GatewayOptions,
+    ProviderError,
 )
 from cf_ai_gateway_langchain import ChatCloudflareAIGateway, CloudflareAIGatewayEmbeddings
+from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
-from langchain_core.runnables import RunnableLambda
+from langchain_core.runnables import ConfigurableField, RunnableLambda
 from langchain_core.tools import tool
 from pydantic import BaseModel, Field
 
@@ -172,3 +177,81 @@ def test_embeddings(gateway_factory: Callable[..., Gateway], provider_api_key: s
     vectors = emb.embed_documents(["alpha", "beta", "gamma"])
     assert [len(v) for v in vectors] == [8, 8, 8]
     assert emb.embed_query("alpha") == vectors[0]
+
+
+def test_multi_turn_conversation(chat: ChatFactory) -> None:
+    llm = chat(temperature=0)
+    history: list[Any] = [("system", "You are a concise assistant.")]
+    for question in ("My name is 'Ada'.", "What did I just tell you?"):
+        history.append(("human", question))
+        reply = llm.invoke(history)
+        assert isinstance(reply.content, str)
+        assert reply.content
+        history.append(reply)
+    assert history[-1].response_metadata["cf_aig"]["log_id"]
+
+
+def _has_langgraph() -> bool:
+    try:  # langgraph-checkpoint alone leaves a `langgraph` namespace package behind
+        return importlib.util.find_spec("langgraph.prebuilt") is not None
+    except ImportError:
+        return False
+
+
+@pytest.mark.skipif(
+    not _has_langgraph(),
+    reason="langgraph is not installed (a test dependency of cf-ai-gateway-langchain)",
+)  # a skip mark, not importorskip: it must skip before the cassette is loaded
+def test_langgraph_react_agent(chat: ChatFactory) -> None:
+    import warnings
+
+    from langgraph import prebuilt
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # 1.x suggests langchain.agents.create_agent instead
+        agent = prebuilt.create_react_agent(chat(temperature=0), [get_weather])
+    state = agent.invoke({"messages": [("user", "What is the weather in 'Lisbon'?")]})
+    kinds = [type(m).__name__ for m in state["messages"]]
+    assert kinds == ["HumanMessage", "AIMessage", "ToolMessage", "AIMessage"]
+    assert state["messages"][2].content == "It is sunny in Lisbon."
+    final = state["messages"][-1]
+    assert final.content
+    assert final.response_metadata["cf_aig"]["log_id"]
+    assert final.usage_metadata["total_tokens"] > 0
+
+
+class _Tokens(BaseCallbackHandler):
+    def __init__(self) -> None:
+        self.tokens: list[str] = []
+
+    def on_llm_new_token(self, token: str, **kwargs: Any) -> None:
+        self.tokens.append(token)
+
+
+async def test_astream_events_and_token_callbacks(chat: ChatFactory) -> None:
+    tokens = _Tokens()
+    chain = chat().with_config(run_name="gateway-bot", callbacks=[tokens]) | StrOutputParser()
+    events = [e async for e in chain.astream_events("Stream two short lines.", version="v2")]
+    streamed = [e for e in events if e["event"] == "on_chat_model_stream"]
+    assert len(streamed) > 2
+    assert {e["name"] for e in streamed} == {"gateway-bot"}
+    text = "".join(str(e["data"]["chunk"].content) for e in streamed)
+    assert text == events[-1]["data"]["output"]
+    assert "".join(tokens.tokens) == text
+    end = next(e for e in events if e["event"] == "on_chat_model_end")
+    assert end["data"]["output"].usage_metadata["total_tokens"] > 0
+
+
+@pytest.mark.emulator_only  # the mock LLM fails every model whose name contains "fail"
+def test_batch_over_configurable_models_returns_typed_errors(chat: ChatFactory) -> None:
+    llm = chat(max_retries=0).configurable_fields(model=ConfigurableField(id="model"))
+    configs: list[Any] = [
+        {"configurable": {"model": "openai/gpt-4o-mini"}, "max_concurrency": 1},
+        {"configurable": {"model": "openai/gpt-fail"}, "max_concurrency": 1},
+    ]
+    out = llm.batch(["Say hi.", "Say hi."], config=configs, return_exceptions=True)
+    assert isinstance(out[0], AIMessage)
+    assert out[0].content
+    assert isinstance(out[1], ProviderError)
+    assert out[1].status_code == 500
+    assert out[1].log_id

@@ -61,6 +61,16 @@ def merge_options(*layers: GatewayOptions | None) -> GatewayOptions | None:
     return merged
 
 
+def _mirrored_fields(gateway: Gateway) -> dict[str, Any]:
+    """The plain fields that describe ``gateway`` (mirrored into the model after resolving)."""
+    fields: dict[str, Any] = {"account_id": gateway.account_id, "gateway_id": gateway.gateway_id}
+    if gateway.custom_domain:
+        fields["gateway_url"] = gateway.root_url
+    elif gateway.base_url != _wire.DEFAULT_BASE_URL:
+        fields["base_url"] = gateway.base_url
+    return fields
+
+
 _CLIENT_LOCK = threading.Lock()
 """Guards lazy client creation (``batch`` runs calls in threads)."""
 
@@ -96,7 +106,7 @@ class GatewaySettings(BaseModel):
     merged over them)."""
     timeout: float | None = Field(default=None, alias="request_timeout")
     """Seconds per HTTP request (default 120)."""
-    max_retries: int = 2
+    max_retries: int = Field(default=2, ge=0)
     """Client-side retries (the core ``RetryPolicy``) on 408/409/429/5xx and network errors."""
     default_headers: dict[str, str] | None = None
     """Extra request headers (never credentials: use the token / key fields)."""
@@ -123,10 +133,16 @@ class GatewaySettings(BaseModel):
     def _resolve_gateway(self) -> Any:
         token = self.cf_aig_token.get_secret_value() if self.cf_aig_token else None
         if self.gateway is not None:
+            # Values equal to the gateway's own are what this validator mirrors back into the
+            # fields; LangChain rebuilds models from their field values
+            # (`configurable_fields`, `configurable_alternatives`), so those must be accepted.
+            mirrored = _mirrored_fields(self.gateway)
             clash = [
                 n
                 for n in ("account_id", "gateway_id", "base_url", "gateway_url")
-                if n in self.model_fields_set and getattr(self, n) is not None
+                if n in self.model_fields_set
+                and getattr(self, n) is not None
+                and getattr(self, n) != mirrored.get(n)
             ]
             if clash:
                 raise ValueError(f"pass either gateway= or {', '.join(clash)}, not both")
@@ -147,15 +163,10 @@ class GatewaySettings(BaseModel):
         # Mirror the resolved configuration into the plain fields, so that repr, LangChain
         # serialization and `load()` see (and rebuild) the same gateway. The token travels as
         # a LangChain secret (`lc_secrets`), never in clear.
-        self.account_id = gateway.account_id
-        self.gateway_id = gateway.gateway_id
-        if gateway.custom_domain and not self.gateway_url:
-            self.gateway_url = gateway.root_url
-        elif gateway.base_url != _wire.DEFAULT_BASE_URL and not self.gateway_url:
-            self.base_url = gateway.base_url
+        for name, value in _mirrored_fields(gateway).items():
+            if name in ("account_id", "gateway_id") or not self.gateway_url:
+                setattr(self, name, value)
         self.cf_aig_token = SecretStr(gateway.token) if gateway.token else None
-        if self.max_retries < 0:
-            raise ValueError("max_retries must be >= 0")
         return self
 
     def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Any:

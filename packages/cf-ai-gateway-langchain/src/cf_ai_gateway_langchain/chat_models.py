@@ -10,16 +10,20 @@ through the ``cf_ai_gateway`` core client (no OpenAI SDK).
 from __future__ import annotations
 
 import json
+import math
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from cf_ai_gateway import (
+    GatewayError,
     GatewayOptions,
     GatewayResponseInfo,
     InvalidResponseError,
     UniversalStep,
+    check_chat_model,
+    check_step_model,
     get_provider,
     split_model,
 )
@@ -27,6 +31,7 @@ from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackMana
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.language_models.chat_models import agenerate_from_stream, generate_from_stream
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.messages.utils import count_tokens_approximately
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
@@ -53,6 +58,8 @@ from ._structured import (
 
 __all__ = ["ChatCloudflareAIGateway"]
 
+_CHARS_PER_TOKEN = 4.0
+
 
 @dataclass
 class _Call:
@@ -78,6 +85,9 @@ class _StreamState:
     first: bool = True
     model_named: bool = False
     metadata: dict[str, Any] = field(default_factory=dict)
+    usage: Any = None
+    """The latest ``usage`` seen. Some upstreams repeat (cumulative) usage on several chunks;
+    ``AIMessageChunk`` addition sums usage, so it goes on the final chunk only."""
 
     def response_metadata(self, raw: Mapping[str, Any]) -> dict[str, Any]:
         meta = {"model_name": qualified_model_name(self.model, raw.get("model"), self.info)}
@@ -89,17 +99,18 @@ class _StreamState:
 
     def convert(self, raw: Mapping[str, Any]) -> ChatGenerationChunk | None:
         usage = usage_metadata_from_usage(raw.get("usage"))
+        if usage is not None:
+            self.usage = usage
         choices = raw.get("choices") or []
         info: dict[str, Any] = {}
         if not choices:
-            if usage is None:
+            if self.first and usage is not None:
+                message = AIMessageChunk(content="")  # carries cf_aig (a usage-only stream)
+            else:
                 return None
-            message = AIMessageChunk(content="", usage_metadata=usage)
         else:
             choice = choices[0]
             message = ai_chunk_from_delta(choice.get("delta") or {})
-            if usage is not None:
-                message.usage_metadata = usage
             if choice.get("finish_reason"):
                 info["finish_reason"] = choice["finish_reason"]
                 if not self.model_named:
@@ -115,7 +126,11 @@ class _StreamState:
         return ChatGenerationChunk(message=message, generation_info=info or None)
 
     def finish(self, last: ChatGenerationChunk) -> ChatGenerationChunk:
-        """Name the model if no chunk did, and mark the final chunk (langchain-core 1.x)."""
+        """Put the usage on the final chunk, name the model if no chunk did, and mark the final
+        chunk (langchain-core 1.x)."""
+        if self.usage is not None and isinstance(last.message, AIMessageChunk):
+            last.message.usage_metadata = self.usage
+            self.usage = None
         if not self.model_named:
             info = dict(last.generation_info or {})
             info.update(self.metadata or self.response_metadata({}))
@@ -151,6 +166,17 @@ def _chunk_from_result(result: ChatResult) -> ChatGenerationChunk:
 
 def _json_args(args: Any) -> str:
     return json.dumps(args, ensure_ascii=False)
+
+
+def check_fallback_model(model: str) -> None:
+    """A ``fallback_models`` entry must be a universal-endpoint chat step."""
+    try:
+        check_step_model(model)
+    except ValueError as exc:
+        raise ValueError(
+            f"fallback_models entry {model!r}: {exc} (use llm.with_fallbacks([...]) for "
+            "models that cannot be a universal step)"
+        ) from None
 
 
 class ChatCloudflareAIGateway(BaseChatModel, GatewaySettings):
@@ -246,9 +272,15 @@ class ChatCloudflareAIGateway(BaseChatModel, GatewaySettings):
 
     @model_validator(mode="after")
     def _check_model(self) -> Any:
-        if self.surface != "rest" and not self.model.startswith("dynamic/"):
-            provider, _ = split_model(self.model)
-            get_provider(provider)
+        check_chat_model(self.model, self.surface)
+        if self.fallback_models:
+            for model in (self.model, *self.fallback_models):
+                check_fallback_model(model)
+        if self.surface == "rest" and self.api_key is not None:
+            raise ValueError(
+                "surface='rest' supports Unified Billing and BYOK only: do not set api_key "
+                "(or CF_AIG_PROVIDER_API_KEY); use surface='compat' to send your own key"
+            )
         if self.n is not None and self.n < 1:
             raise ValueError("n must be at least 1")
         if self.n is not None and self.n > 1 and self.streaming:
@@ -318,6 +350,33 @@ class ChatCloudflareAIGateway(BaseChatModel, GatewaySettings):
             params["ls_stop"] = stop_list
         return params
 
+    # --- token counting -----------------------------------------------------------------
+
+    def get_num_tokens(self, text: str) -> int:
+        """Approximate token count (about 4 characters per token).
+
+        The gateway fronts many providers with different tokenizers and reports exact counts
+        in ``usage_metadata`` after the call. LangChain's default (a GPT-2 tokenizer from
+        ``transformers``) would fail without that package, breaking ``trim_messages`` and
+        memory helpers. Pass ``custom_get_token_ids=`` for exact counts.
+        """
+        if self.custom_get_token_ids is not None:
+            return super().get_num_tokens(text)
+        return math.ceil(len(text) / _CHARS_PER_TOKEN)
+
+    def get_num_tokens_from_messages(
+        self, messages: list[BaseMessage], tools: Sequence[Any] | None = None
+    ) -> int:
+        """Approximate token count of ``messages`` (and ``tools``), as
+        ``langchain_core.messages.utils.count_tokens_approximately`` computes it."""
+        if self.custom_get_token_ids is not None:
+            return super().get_num_tokens_from_messages(messages, tools)
+        count = count_tokens_approximately(messages, chars_per_token=_CHARS_PER_TOKEN)
+        if tools:
+            schema = json.dumps(format_tools(list(tools)), sort_keys=True)
+            count += math.ceil(len(schema) / _CHARS_PER_TOKEN)
+        return count
+
     # --- request preparation (shared by every path) -------------------------------------
 
     def _prepare(
@@ -334,6 +393,11 @@ class ChatCloudflareAIGateway(BaseChatModel, GatewaySettings):
         fallbacks = kwargs.pop("fallback_models", None)
         if fallbacks is None:
             fallbacks = self.fallback_models or []
+        else:
+            for fallback in fallbacks:
+                check_fallback_model(fallback)
+        if fallbacks:
+            check_fallback_model(model)
         extra_headers = kwargs.pop("extra_headers", None)
         stream_usage = kwargs.pop("stream_usage", None)
         kwargs.pop("stream", None)
@@ -482,13 +546,19 @@ class ChatCloudflareAIGateway(BaseChatModel, GatewaySettings):
         state = _StreamState(call.model, stream.info)
         pending: ChatGenerationChunk | None = None
         with stream:
-            for raw in stream:
-                converted = state.convert(raw)
-                if converted is None:
-                    continue
+            try:
+                for raw in stream:
+                    converted = state.convert(raw)
+                    if converted is None:
+                        continue
+                    if pending is not None:
+                        yield self._emit(pending, run_manager)
+                    pending = converted
+            except GatewayError:
+                # deliver what arrived before the cut, then the typed error
                 if pending is not None:
                     yield self._emit(pending, run_manager)
-                pending = converted
+                raise
         if pending is not None:
             yield self._emit(state.finish(pending), run_manager)
 
@@ -549,13 +619,18 @@ class ChatCloudflareAIGateway(BaseChatModel, GatewaySettings):
         state = _StreamState(call.model, stream.info)
         pending: ChatGenerationChunk | None = None
         async with stream:
-            async for raw in stream:
-                converted = state.convert(raw)
-                if converted is None:
-                    continue
+            try:
+                async for raw in stream:
+                    converted = state.convert(raw)
+                    if converted is None:
+                        continue
+                    if pending is not None:
+                        yield await self._aemit(pending, run_manager)
+                    pending = converted
+            except GatewayError:
                 if pending is not None:
                     yield await self._aemit(pending, run_manager)
-                pending = converted
+                raise
         if pending is not None:
             yield await self._aemit(state.finish(pending), run_manager)
 
