@@ -24,6 +24,7 @@ nox.options.sessions = [
     "typecheck",
     "tests",
     "tests_langchain",
+    "minimums",
     "package",
     "demo",
 ]
@@ -97,6 +98,25 @@ def tests(session: nox.Session) -> None:
         *session.posargs,
     )
     session.run("pytest", "--doctest-modules", f"{CORE}/src", "-q", "-p", "no:randomly")
+
+
+@nox.session(python=PYTHONS[0])
+def minimums(session: nox.Session) -> None:
+    """The core and emulator suites on the lowest versions their lower bounds allow, so a
+    too-loose bound fails here rather than on a user's machine."""
+    # Only our packages' own dependencies go lowest; the test tools installed afterwards keep
+    # them (uv does not upgrade what already satisfies them).
+    session.install("--resolution=lowest-direct", *_editable(CORE, EMULATOR))
+    session.install(*_group("test"), *_group("integration"))
+    session.run(
+        "python",
+        "-c",
+        "import httpx, httpx_sse, starlette, uvicorn; print('httpx',"
+        " httpx.__version__, 'starlette', starlette.__version__)",
+    )
+    session.run(
+        "pytest", f"{CORE}/tests", f"{EMULATOR}/tests", "integration_tests/core", *session.posargs
+    )
 
 
 @nox.session
