@@ -17,6 +17,7 @@ from .errors import (
     GatewayTimeoutError,
     InvalidResponseError,
     ProviderError,
+    StreamInterruptedError,
     error_from_response,
     redact,
 )
@@ -292,6 +293,23 @@ def transport_error(exc: Exception, req: PreparedRequest) -> GatewayError:
     if isinstance(exc, httpx.TimeoutException):
         return GatewayTimeoutError(f"request timed out ({text})")
     return GatewayConnectionError(f"could not reach the gateway ({text})")
+
+
+def stream_error(
+    exc: Exception, info: GatewayResponseInfo, secrets: tuple[str, ...]
+) -> GatewayError:
+    """Translate an httpx failure after a stream started (never retryable: output was seen)."""
+    import httpx
+
+    if isinstance(exc, httpx.TimeoutException):
+        return GatewayTimeoutError(
+            f"stream stalled ({type(exc).__name__})", info=info, retryable=False
+        )
+    return StreamInterruptedError(
+        f"the stream was cut off ({redact(str(exc), secrets) or type(exc).__name__})",
+        info=info,
+        status_code=info.status_code,
+    )
 
 
 def chunk_error(

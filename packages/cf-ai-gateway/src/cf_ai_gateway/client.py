@@ -27,14 +27,13 @@ from ._requests import (
     Surface,
     chunk_error,
     destreamed_chunk,
+    stream_error,
     transport_error,
 )
 from .config import Gateway
 from .errors import (
     GatewayError,
-    GatewayTimeoutError,
     InvalidResponseError,
-    StreamInterruptedError,
     redact,
 )
 from .options import GatewayOptions
@@ -139,16 +138,8 @@ class ChatCompletionStream:
                 if not event.data:
                     continue
                 yield _parse_event(event.data, self.info, self._secrets)
-        except httpx.TimeoutException as exc:
-            raise GatewayTimeoutError(
-                f"stream stalled ({type(exc).__name__})", info=self.info, retryable=False
-            ) from None
         except httpx.TransportError as exc:
-            raise StreamInterruptedError(
-                f"the stream was cut off ({redact(str(exc), self._secrets) or type(exc).__name__})",
-                info=self.info,
-                status_code=self.info.status_code,
-            ) from None
+            raise stream_error(exc, self.info, self._secrets) from None
         finally:
             self.response.close()
 
@@ -186,16 +177,8 @@ class AsyncChatCompletionStream:
                 if not event.data:
                     continue
                 yield _parse_event(event.data, self.info, self._secrets)
-        except httpx.TimeoutException as exc:
-            raise GatewayTimeoutError(
-                f"stream stalled ({type(exc).__name__})", info=self.info, retryable=False
-            ) from None
         except httpx.TransportError as exc:
-            raise StreamInterruptedError(
-                f"the stream was cut off ({redact(str(exc), self._secrets) or type(exc).__name__})",
-                info=self.info,
-                status_code=self.info.status_code,
-            ) from None
+            raise stream_error(exc, self.info, self._secrets) from None
         finally:
             await self.response.aclose()
 
