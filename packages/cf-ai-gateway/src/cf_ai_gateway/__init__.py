@@ -9,13 +9,23 @@ Framework adapters (LangChain, LlamaIndex, LiteLLM) and the local emulator are e
 
 from ._requests import GatewayResult, Surface
 from ._version import __version__
+from .chat import (
+    AsyncChatStream,
+    ChatCall,
+    ChatDelta,
+    ChatReply,
+    ChatStream,
+    ToolCall,
+    Usage,
+)
 from .client import (
     AsyncChatCompletionStream,
     AsyncGatewayClient,
     ChatCompletionStream,
     GatewayClient,
 )
-from .config import Gateway, GatewayConfigError
+from .client_pool import ClientConfig, ClientPair, close_shared_clients, shared_clients
+from .config import ENV_PROVIDER_API_KEY, Gateway, GatewayConfigError, provider_api_key_from_env
 from .errors import (
     BadRequestError,
     ByokCredentialError,
@@ -36,7 +46,13 @@ from .errors import (
     RateLimitError,
     StreamInterruptedError,
 )
-from .options import CustomCost, GatewayOptions, InvalidOptionError
+from .options import (
+    CustomCost,
+    GatewayOptions,
+    InvalidOptionError,
+    merge_options,
+    options_from_value,
+)
 from .providers import (
     DYNAMIC_PREFIX,
     PROVIDERS,
@@ -53,14 +69,22 @@ from .urls import ParsedGatewayURL, parse_gateway_url
 
 __all__ = [
     "DYNAMIC_PREFIX",
+    "ENV_PROVIDER_API_KEY",
     "NO_RETRY",
     "PROVIDERS",
     "AsyncChatCompletionStream",
+    "AsyncChatStream",
     "AsyncGatewayClient",
     "BadRequestError",
     "ByokCredentialError",
     "CacheStatus",
+    "ChatCall",
     "ChatCompletionStream",
+    "ChatDelta",
+    "ChatReply",
+    "ChatStream",
+    "ClientConfig",
+    "ClientPair",
     "ContentBlockedError",
     "CustomCost",
     "DLPBlockedError",
@@ -89,11 +113,18 @@ __all__ = [
     "RetryPolicy",
     "StreamInterruptedError",
     "Surface",
+    "ToolCall",
     "UniversalStep",
+    "Usage",
     "__version__",
     "check_chat_model",
     "check_step_model",
+    "close_shared_clients",
     "get_provider",
+    "merge_options",
+    "options_from_value",
     "parse_gateway_url",
+    "provider_api_key_from_env",
+    "shared_clients",
     "split_model",
 ]

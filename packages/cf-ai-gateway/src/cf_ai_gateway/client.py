@@ -30,6 +30,14 @@ from ._requests import (
     stream_error,
     transport_error,
 )
+from .chat import (
+    AsyncChatStream,
+    ChatCall,
+    ChatReply,
+    ChatStream,
+    async_stream_of_reply,
+    stream_of_reply,
+)
 from .config import Gateway
 from .errors import (
     GatewayError,
@@ -342,6 +350,40 @@ class GatewayClient(_ClientBase):
         req = self._builder.management("GET", self.gateway.logs_url(log_id))
         return dict(self._json(req, None).data.get("result") or {})
 
+    # --- the adapter kit: chat with server-side fallbacks -----------------------------------
+
+    def chat(self, call: ChatCall, *, timeout: float | None = None) -> ChatReply:
+        """Answer a :class:`~cf_ai_gateway.chat.ChatCall`: on this client's surface, or
+        through the universal endpoint when the call has ``fallback_models``."""
+        if call.fallback_models:
+            result = self.universal(
+                call.universal_steps(self._builder.api_key),
+                options=call.options,
+                extra_headers=call.extra_headers,
+                timeout=timeout,
+            )
+        else:
+            result = self.chat_completions(
+                call.request_body(stream=False),
+                options=call.options,
+                extra_headers=call.extra_headers,
+                timeout=timeout,
+            )
+        return ChatReply.from_response(call, result.data, result.info)
+
+    def stream_chat(self, call: ChatCall, *, timeout: float | None = None) -> ChatStream:
+        """Stream a :class:`~cf_ai_gateway.chat.ChatCall` as ``ChatDelta`` objects. With
+        ``fallback_models`` the universal endpoint answers in one piece: one delta."""
+        if call.fallback_models:
+            return stream_of_reply(call, self.chat(call, timeout=timeout))
+        stream = self.stream_chat_completions(
+            call.request_body(stream=True),
+            options=call.options,
+            extra_headers=call.extra_headers,
+            timeout=timeout,
+        )
+        return ChatStream(call, stream.info, iter(stream), stream.close)
+
 
 class AsyncGatewayClient(_ClientBase):
     """The async twin of :class:`GatewayClient`, over ``httpx.AsyncClient``."""
@@ -490,3 +532,35 @@ class AsyncGatewayClient(_ClientBase):
         """Async :meth:`GatewayClient.get_log`."""
         req = self._builder.management("GET", self.gateway.logs_url(log_id))
         return dict((await self._json(req, None)).data.get("result") or {})
+
+    # --- the adapter kit: chat with server-side fallbacks -----------------------------------
+
+    async def chat(self, call: ChatCall, *, timeout: float | None = None) -> ChatReply:
+        """Async :meth:`GatewayClient.chat`."""
+        if call.fallback_models:
+            result = await self.universal(
+                call.universal_steps(self._builder.api_key),
+                options=call.options,
+                extra_headers=call.extra_headers,
+                timeout=timeout,
+            )
+        else:
+            result = await self.chat_completions(
+                call.request_body(stream=False),
+                options=call.options,
+                extra_headers=call.extra_headers,
+                timeout=timeout,
+            )
+        return ChatReply.from_response(call, result.data, result.info)
+
+    async def stream_chat(self, call: ChatCall, *, timeout: float | None = None) -> AsyncChatStream:
+        """Async :meth:`GatewayClient.stream_chat` (``await`` it, then ``async for``)."""
+        if call.fallback_models:
+            return async_stream_of_reply(call, await self.chat(call, timeout=timeout))
+        stream = await self.stream_chat_completions(
+            call.request_body(stream=True),
+            options=call.options,
+            extra_headers=call.extra_headers,
+            timeout=timeout,
+        )
+        return AsyncChatStream(call, stream.info, stream.__aiter__(), stream.aclose)

@@ -29,9 +29,11 @@ __all__ = [
     "ENV_BASE_URL",
     "ENV_GATEWAY_ID",
     "ENV_GATEWAY_URL",
+    "ENV_PROVIDER_API_KEY",
     "ENV_TOKEN",
     "Gateway",
     "GatewayConfigError",
+    "provider_api_key_from_env",
 ]
 
 ENV_ACCOUNT_ID = ("CF_ACCOUNT_ID", "CLOUDFLARE_ACCOUNT_ID")
@@ -40,6 +42,11 @@ ENV_TOKEN = ("CF_AIG_TOKEN", "CF_API_TOKEN", "CLOUDFLARE_API_TOKEN")
 ENV_BASE_URL = ("CF_AIG_BASE_URL",)
 ENV_API_BASE_URL = ("CF_AIG_API_BASE_URL",)
 ENV_GATEWAY_URL = ("CF_AIG_URL",)
+ENV_PROVIDER_API_KEY = "CF_AIG_PROVIDER_API_KEY"
+"""The only environment variable adapters read for a provider key. ``OPENAI_API_KEY`` and
+friends are deliberately ignored: with BYOK / Unified Billing a request must carry no provider
+credential at all, and a key silently picked up from the environment would override the
+stored one."""
 
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
@@ -54,6 +61,13 @@ def _env(names: tuple[str, ...], environ: Mapping[str, str]) -> str | None:
         if value:
             return value
     return None
+
+
+def provider_api_key_from_env(environ: Mapping[str, str] | None = None) -> str | None:
+    """The provider key from ``CF_AIG_PROVIDER_API_KEY`` (stripped), or ``None``: then no
+    provider credential is sent and the gateway's BYOK key or Unified Billing applies."""
+    env = os.environ if environ is None else environ
+    return _env((ENV_PROVIDER_API_KEY,), env)
 
 
 def _clean_base(url: str, name: str) -> str:

@@ -20,7 +20,14 @@ from typing import Any, Union
 
 from . import wire
 
-__all__ = ["CustomCost", "GatewayOptions", "InvalidOptionError", "MetadataValue"]
+__all__ = [
+    "CustomCost",
+    "GatewayOptions",
+    "InvalidOptionError",
+    "MetadataValue",
+    "merge_options",
+    "options_from_value",
+]
 
 MetadataValue = Union[str, int, float, bool]  # noqa: UP007 (a runtime alias on 3.10)
 
@@ -242,6 +249,17 @@ class GatewayOptions:
                 values[f.name] = theirs if theirs is not None else mine
         return GatewayOptions(**values)
 
+    def __repr__(self) -> str:
+        set_fields = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None:
+                continue
+            if isinstance(value, Mapping):
+                value = dict(value)
+            set_fields.append(f"{f.name}={value!r}")
+        return f"GatewayOptions({', '.join(set_fields)})"
+
     def is_empty(self) -> bool:
         return all(getattr(self, f.name) is None for f in fields(self))
 
@@ -277,6 +295,33 @@ class GatewayOptions:
             value = getattr(self, f.name)
             items.append(tuple(sorted(value.items())) if isinstance(value, Mapping) else value)
         return hash(tuple(items))
+
+
+def options_from_value(value: GatewayOptions | Mapping[str, Any] | None) -> GatewayOptions | None:
+    """Accept ``GatewayOptions``, a mapping of its fields (configs, framework ``.bind(...)``
+    keywords, JSON) or ``None``; a bad key or value raises ``InvalidOptionError``.
+
+    >>> options_from_value({"cache_ttl": 60}).cache_ttl
+    60
+    """
+    if value is None or isinstance(value, GatewayOptions):
+        return value
+    return GatewayOptions.from_mapping(value)
+
+
+def merge_options(*layers: GatewayOptions | None) -> GatewayOptions | None:
+    """Layer options left to right with :meth:`GatewayOptions.merge` (later layers win,
+    metadata merged key by key); ``None`` layers are skipped, and all-``None`` gives ``None``.
+
+    >>> merge_options(GatewayOptions(cache_ttl=60), None, GatewayOptions(skip_cache=True))
+    GatewayOptions(cache_ttl=60, skip_cache=True)
+    """
+    merged: GatewayOptions | None = None
+    for layer in layers:
+        if layer is None:
+            continue
+        merged = layer if merged is None else merged.merge(layer)
+    return merged
 
 
 def _rebuild_options(values: dict[str, Any]) -> GatewayOptions:
