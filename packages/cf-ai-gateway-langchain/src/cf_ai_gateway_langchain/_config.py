@@ -8,57 +8,30 @@ builds (once, lazily) the core's sync and async clients.
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import dataclasses
 import threading
-import weakref
 from typing import Any, Literal
 
-import httpx
 from cf_ai_gateway import (
+    ENV_PROVIDER_API_KEY,
     AsyncGatewayClient,
+    ClientConfig,
+    ClientPair,
     Gateway,
     GatewayClient,
     GatewayOptions,
-    RetryPolicy,
+    options_from_value,
+    shared_clients,
 )
 from cf_ai_gateway import wire as _wire
-from cf_ai_gateway.client import DEFAULT_TIMEOUT
 from cf_ai_gateway.config import ENV_TOKEN
 from langchain_core.utils import secret_from_env
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 
-__all__ = [
-    "ENV_PROVIDER_API_KEY",
-    "GatewaySettings",
-    "merge_options",
-    "options_from_value",
-]
-
-ENV_PROVIDER_API_KEY = "CF_AIG_PROVIDER_API_KEY"
-"""The only environment variable read for a provider key. ``OPENAI_API_KEY`` and friends are
-deliberately ignored: with BYOK / Unified Billing the request must carry no provider credential
-at all, and a key silently picked up from the environment would override the stored one."""
+__all__ = ["GatewaySettings", "Surface"]
 
 Surface = Literal["compat", "provider", "rest"]
-
-
-def options_from_value(value: Any) -> GatewayOptions | None:
-    """Accept ``GatewayOptions``, a mapping of its fields (JSON-friendly), or ``None``."""
-    if value is None or isinstance(value, GatewayOptions):
-        return value
-    return GatewayOptions.from_mapping(value)
-
-
-def merge_options(*layers: GatewayOptions | None) -> GatewayOptions | None:
-    """Merge option layers left to right with the core's rules (later layers win)."""
-    merged: GatewayOptions | None = None
-    for layer in layers:
-        if layer is None:
-            continue
-        merged = layer if merged is None else merged.merge(layer)
-    return merged
 
 
 def _mirrored_fields(gateway: Gateway) -> dict[str, Any]:
@@ -71,10 +44,9 @@ def _mirrored_fields(gateway: Gateway) -> dict[str, Any]:
     return fields
 
 
-_CLIENT_LOCK = threading.Lock()
-"""Guards lazy client creation (``batch`` runs calls in threads)."""
-
 _SHARED_FIELDS = ("gateway", "http_client", "http_async_client")
+_PAIR_LOCK = threading.Lock()
+"""Guards the lazy lookup of a component's client pair (``batch`` runs calls in threads)."""
 
 
 class GatewaySettings(BaseModel):
@@ -118,9 +90,7 @@ class GatewaySettings(BaseModel):
     model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True)
 
     _gateway: Gateway | None = PrivateAttr(default=None)
-    _sync_client: GatewayClient | None = PrivateAttr(default=None)
-    _async_client: AsyncGatewayClient | None = PrivateAttr(default=None)
-    _async_loop: Any = PrivateAttr(default=None)
+    _clients: dict[Surface, ClientPair] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod
@@ -170,8 +140,8 @@ class GatewaySettings(BaseModel):
         return self
 
     def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Any:
-        """Copies share the gateway and any httpx client you passed, and build their own core
-        clients (connection pools and locks cannot be copied)."""
+        """Copies share the gateway, any httpx client you passed, and the pooled core clients
+        of their configuration (connection pools and locks cannot be copied)."""
         memo = {} if memo is None else memo
         for name in _SHARED_FIELDS:
             value = getattr(self, name, None)
@@ -180,7 +150,7 @@ class GatewaySettings(BaseModel):
         clone = self.model_copy()
         object.__setattr__(clone, "__dict__", copy.deepcopy(self.__dict__, memo))
         private = dict(self.__pydantic_private__ or {})
-        private.update(_sync_client=None, _async_client=None, _async_loop=None)
+        private.update(_clients={})
         object.__setattr__(clone, "__pydantic_private__", private)
         return clone
 
@@ -195,49 +165,35 @@ class GatewaySettings(BaseModel):
     def _provider_key(self) -> str | None:
         return self.api_key.get_secret_value() if self.api_key else None
 
-    def _client_kwargs(self, surface: Surface) -> dict[str, Any]:
-        return {
-            "surface": surface,
-            "api_key": self._provider_key(),
-            "timeout": self.timeout if self.timeout is not None else DEFAULT_TIMEOUT,
-            "retry": RetryPolicy(max_retries=self.max_retries),
-            "default_headers": self.default_headers,
-        }
+    def _client_pair(self, surface: Surface) -> ClientPair:
+        """The core clients for ``surface``: shared by every component with the same
+        configuration, or private when you passed your own httpx client."""
+        with _PAIR_LOCK:
+            return self._clients.get(surface) or self._new_pair(surface)
+
+    def _new_pair(self, surface: Surface) -> ClientPair:
+        config = ClientConfig(
+            self.resolved_gateway,
+            surface=surface,
+            api_key=self._provider_key(),
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            default_headers=tuple(sorted((self.default_headers or {}).items())),
+        )
+        if self.http_client is None and self.http_async_client is None:
+            pair = shared_clients(config)
+        else:
+            pair = ClientPair(
+                config, http_client=self.http_client, http_async_client=self.http_async_client
+            )
+        self._clients[surface] = pair
+        return pair
 
     def _get_sync_client(self, surface: Surface = "compat") -> GatewayClient:
-        """The core sync client, built once (thread-safe: ``batch`` runs in threads)."""
-        with _CLIENT_LOCK:
-            if self._sync_client is None:
-                if self.http_client is not None and not isinstance(self.http_client, httpx.Client):
-                    raise TypeError("http_client must be an httpx.Client")
-                self._sync_client = GatewayClient(
-                    self.resolved_gateway,
-                    http_client=self.http_client,
-                    **self._client_kwargs(surface),
-                )
-            return self._sync_client
+        """The core sync client (thread-safe: ``batch`` runs calls in threads)."""
+        return self._client_pair(surface).sync()
 
     def _get_async_client(self, surface: Surface = "compat") -> AsyncGatewayClient:
-        """The core async client for the running event loop.
-
-        Pooled connections belong to the loop that opened them, so a model used from several
-        loops (``asyncio.run`` twice, per-test loops) gets one client per loop. A client you
-        pass as ``http_async_client`` is always used as is.
-        """
-        loop = asyncio.get_running_loop()
-        with _CLIENT_LOCK:
-            previous = self._async_loop() if self._async_loop is not None else None
-            if self._async_client is None or (
-                previous is not loop and self.http_async_client is None
-            ):
-                if self.http_async_client is not None and not isinstance(
-                    self.http_async_client, httpx.AsyncClient
-                ):
-                    raise TypeError("http_async_client must be an httpx.AsyncClient")
-                self._async_client = AsyncGatewayClient(
-                    self.resolved_gateway,
-                    http_client=self.http_async_client,
-                    **self._client_kwargs(surface),
-                )
-                self._async_loop = weakref.ref(loop)
-            return self._async_client
+        """The core async client of the running event loop (pooled connections belong to
+        the loop that opened them)."""
+        return self._client_pair(surface).async_client()

@@ -15,7 +15,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-from cf_ai_gateway import GatewayResponseInfo, get_provider
+from cf_ai_gateway import ChatDelta, Usage
+from cf_ai_gateway.chat import reasoning_of, text_of
 from langchain_core.messages import (
     AIMessage,
     AIMessageChunk,
@@ -35,8 +36,7 @@ __all__ = [
     "ai_message_from_dict",
     "message_to_dict",
     "messages_to_dicts",
-    "qualified_model_name",
-    "usage_metadata_from_usage",
+    "usage_metadata",
 ]
 
 # Blocks that describe model output or provider-private state; they are never sent back as
@@ -243,30 +243,15 @@ def messages_to_dicts(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
 # --- OpenAI -> LangChain ------------------------------------------------------------------
 
 
-def _text_of(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(
-            p.get("text", "") if isinstance(p, Mapping) else str(p)
-            for p in content
-            if isinstance(p, str) or (isinstance(p, Mapping) and p.get("type") == "text")
-        )
-    return ""
-
-
 def _extra_kwargs(message: Mapping[str, Any]) -> dict[str, Any]:
     extra: dict[str, Any] = {}
     for key in ("refusal", "reasoning_content", "function_call", "audio"):
         if message.get(key):
             extra[key] = message[key]
     # Some OpenAI-compatible upstreams (Workers AI, OpenRouter) call it "reasoning".
-    if (
-        isinstance(message.get("reasoning"), str)
-        and message["reasoning"]
-        and "reasoning_content" not in extra
-    ):
-        extra["reasoning_content"] = message["reasoning"]
+    reasoning = reasoning_of(message)
+    if reasoning:
+        extra["reasoning_content"] = reasoning
     return extra
 
 
@@ -280,94 +265,48 @@ def ai_message_from_dict(message: Mapping[str, Any]) -> AIMessage:
         except Exception as exc:  # a malformed call is kept, as LangChain does
             invalid_tool_calls.append(make_invalid_tool_call(dict(raw), str(exc)))
     return AIMessage(
-        content=_text_of(message.get("content")),
+        content=text_of(message.get("content")),
         additional_kwargs=_extra_kwargs(message),
         tool_calls=[tc for tc in tool_calls if tc is not None],
         invalid_tool_calls=invalid_tool_calls,
     )
 
 
-def ai_chunk_from_delta(delta: Mapping[str, Any]) -> AIMessageChunk:
-    """A streamed ``delta`` as an ``AIMessageChunk`` (tool calls become tool-call chunks)."""
-    chunks = []
-    for raw in delta.get("tool_calls") or []:
-        function = raw.get("function") or {}
-        chunks.append(
-            tool_call_chunk(
-                name=function.get("name"),
-                args=function.get("arguments"),
-                id=raw.get("id"),
-                index=raw.get("index"),
-            )
-        )
+def ai_chunk_from_delta(delta: ChatDelta) -> AIMessageChunk:
+    """A streamed :class:`~cf_ai_gateway.ChatDelta` as an ``AIMessageChunk`` (tool-call pieces
+    become tool-call chunks, merged by index when LangChain adds chunks)."""
     return AIMessageChunk(
-        content=_text_of(delta.get("content")),
-        additional_kwargs=_extra_kwargs(delta),
-        tool_call_chunks=chunks,
+        content=delta.content,
+        additional_kwargs=_extra_kwargs(delta.message_delta),
+        tool_call_chunks=[
+            tool_call_chunk(name=tc.name, args=tc.arguments, id=tc.id, index=tc.index)
+            for tc in delta.tool_calls
+        ],
     )
 
 
-def usage_metadata_from_usage(usage: Mapping[str, Any] | None) -> UsageMetadata | None:
-    """OpenAI ``usage`` as LangChain ``UsageMetadata`` (cache reads and reasoning included)."""
-    if not isinstance(usage, Mapping):
+def usage_metadata(usage: Usage | None) -> UsageMetadata | None:
+    """The core's normalised :class:`~cf_ai_gateway.Usage` as LangChain ``UsageMetadata``
+    (cache reads, reasoning and audio tokens where the upstream reported them)."""
+    if usage is None:
         return None
-    input_tokens = int(usage.get("prompt_tokens") or 0)
-    output_tokens = int(usage.get("completion_tokens") or 0)
-    total = usage.get("total_tokens")
     result: dict[str, Any] = {
-        "input_tokens": input_tokens,
-        "output_tokens": output_tokens,
-        "total_tokens": int(total) if total is not None else input_tokens + output_tokens,
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "total_tokens": usage.total_tokens,
     }
-    prompt_details = usage.get("prompt_tokens_details") or {}
-    input_details: dict[str, int] = {}
-    if prompt_details.get("cached_tokens") is not None:
-        input_details["cache_read"] = int(prompt_details["cached_tokens"])
-    if prompt_details.get("audio_tokens") is not None:
-        input_details["audio"] = int(prompt_details["audio_tokens"])
+    input_details = {
+        k: v
+        for k, v in (("cache_read", usage.cached_input_tokens), ("audio", usage.input_audio_tokens))
+        if v is not None
+    }
     if input_details:
         result["input_token_details"] = cast(InputTokenDetails, input_details)
-    completion_details = usage.get("completion_tokens_details") or {}
-    output_details: dict[str, int] = {}
-    if completion_details.get("reasoning_tokens") is not None:
-        output_details["reasoning"] = int(completion_details["reasoning_tokens"])
-    if completion_details.get("audio_tokens") is not None:
-        output_details["audio"] = int(completion_details["audio_tokens"])
+    output_details = {
+        k: v
+        for k, v in (("reasoning", usage.reasoning_tokens), ("audio", usage.output_audio_tokens))
+        if v is not None
+    }
     if output_details:
         result["output_token_details"] = cast(OutputTokenDetails, output_details)
     return cast(UsageMetadata, result)
-
-
-def _known_provider(name: str) -> bool:
-    try:
-        get_provider(name)
-    except ValueError:
-        return False
-    return True
-
-
-def qualified_model_name(
-    requested: str, response_model: str | None, info: GatewayResponseInfo | None = None
-) -> str:
-    """The answering model as ``"{provider}/{model}"``, so it can be fed back to ``model=``.
-
-    Dynamic routes name what answered in ``cf-aig-provider``/``cf-aig-model``; otherwise the
-    upstream's own ``model`` field is prefixed with the requested provider. A model name without
-    a known provider prefix (e.g. a REST API catalogue name) is returned as the upstream gave it.
-    """
-    provider, _, rest = requested.partition("/")
-    if info is not None and info.model:
-        prov = info.provider or (provider if provider != "dynamic" else None)
-        if prov and not info.model.startswith(f"{prov}/"):
-            return f"{prov}/{info.model}"
-        return info.model
-    name = response_model or rest or requested
-    if provider == "dynamic":
-        if info is not None and info.provider and not name.startswith(f"{info.provider}/"):
-            return f"{info.provider}/{name}"
-        return name if response_model else requested
-    if not rest or not _known_provider(provider):
-        return response_model or requested
-    if name.startswith(f"{provider}/"):
-        return name
-    return f"{provider}/{name}"

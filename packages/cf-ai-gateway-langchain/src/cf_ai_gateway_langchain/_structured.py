@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any, Literal
 
+from cf_ai_gateway.chat import json_schema_response_format
 from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
 from langchain_core.output_parsers.openai_tools import (
     JsonOutputKeyToolsParser,
@@ -19,7 +20,6 @@ from langchain_core.utils.pydantic import is_basemodel_subclass
 
 __all__ = [
     "StructuredMethod",
-    "format_tool_choice",
     "format_tools",
     "response_format_for",
     "structured_output_parser",
@@ -43,37 +43,9 @@ def format_tools(
     return [convert_to_openai_tool(t, strict=strict) for t in tools]
 
 
-def format_tool_choice(
-    tool_choice: dict[str, Any] | str | bool | None, tools: Sequence[Mapping[str, Any]]
-) -> dict[str, Any] | str | None:
-    """LangChain's ``tool_choice`` vocabulary in OpenAI form.
-
-    ``"any"`` and ``True`` (with several tools) force some tool (``"required"``); a tool name
-    (or ``True`` with one tool) forces that tool; ``"auto"``, ``"none"``, ``"required"`` and
-    OpenAI dicts pass through.
-    """
-    names = [t["function"]["name"] for t in tools if t.get("type") == "function"]
-    if tool_choice is None or tool_choice is False:
-        return None
-    if tool_choice is True:
-        return (
-            {"type": "function", "function": {"name": names[0]}} if len(names) == 1 else "required"
-        )
-    if isinstance(tool_choice, str):
-        if tool_choice == "any":
-            return "required"
-        if tool_choice in ("auto", "none", "required"):
-            return tool_choice
-        if names and tool_choice not in names:
-            raise ValueError(f"tool_choice={tool_choice!r} is not one of the bound tools {names}")
-        return {"type": "function", "function": {"name": tool_choice}}
-    if isinstance(tool_choice, dict):
-        return tool_choice
-    raise ValueError(f"unrecognised tool_choice {tool_choice!r}")
-
-
 def response_format_for(schema: Any, strict: bool | None) -> dict[str, Any]:
-    """The ``response_format`` of ``method="json_schema"`` (OpenAI structured outputs)."""
+    """The ``response_format`` of ``method="json_schema"`` (OpenAI structured outputs) for a
+    pydantic class, TypedDict, JSON schema or ready ``response_format``."""
     if (
         isinstance(schema, Mapping)
         and schema.get("type") == "json_schema"
@@ -81,20 +53,19 @@ def response_format_for(schema: Any, strict: bool | None) -> dict[str, Any]:
     ):
         return dict(schema)
     if isinstance(schema, Mapping) and "name" in schema and "schema" in schema:
-        json_schema = dict(schema)
-    else:
-        if (
-            strict is None
-            and isinstance(schema, Mapping)
-            and isinstance(schema.get("strict"), bool)
-        ):
-            strict = schema["strict"]
-        function = convert_to_openai_function(schema, strict=bool(strict))
-        function["schema"] = function.pop("parameters")
-        json_schema = function
-    if strict is not None:
-        json_schema["strict"] = strict
-    return {"type": "json_schema", "json_schema": json_schema}
+        json_schema = dict(schema)  # OpenAI's json_schema object, kept as given
+        if strict is not None:
+            json_schema["strict"] = strict
+        return {"type": "json_schema", "json_schema": json_schema}
+    if strict is None and isinstance(schema, Mapping) and isinstance(schema.get("strict"), bool):
+        strict = schema["strict"]
+    function = convert_to_openai_function(schema, strict=bool(strict))
+    return json_schema_response_format(
+        function["parameters"],
+        name=function["name"],
+        description=function.get("description"),
+        strict=strict if strict is not None else function.get("strict"),
+    )
 
 
 def tool_name_of(schema: Any) -> str:

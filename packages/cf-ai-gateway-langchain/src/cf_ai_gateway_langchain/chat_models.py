@@ -13,20 +13,18 @@ import json
 import math
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from cf_ai_gateway import (
+    ChatCall,
+    ChatDelta,
+    ChatReply,
     GatewayError,
-    GatewayOptions,
-    GatewayResponseInfo,
-    InvalidResponseError,
-    UniversalStep,
     check_chat_model,
-    check_step_model,
-    get_provider,
-    split_model,
+    merge_options,
+    options_from_value,
 )
+from cf_ai_gateway.chat import StreamAccumulator, check_fallback_model, tool_choice_param
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.language_models.chat_models import agenerate_from_stream, generate_from_stream
@@ -38,17 +36,15 @@ from langchain_core.tools import BaseTool
 from pydantic import Field, model_validator
 
 from . import _compat
-from ._config import GatewaySettings, Surface, merge_options, options_from_value
+from ._config import GatewaySettings, Surface
 from ._convert import (
     ai_chunk_from_delta,
     ai_message_from_dict,
     messages_to_dicts,
-    qualified_model_name,
-    usage_metadata_from_usage,
+    usage_metadata,
 )
 from ._structured import (
     StructuredMethod,
-    format_tool_choice,
     format_tools,
     response_format_for,
     structured_output_parser,
@@ -61,122 +57,57 @@ __all__ = ["ChatCloudflareAIGateway"]
 _CHARS_PER_TOKEN = 4.0
 
 
-@dataclass
-class _Call:
-    """One prepared request: everything the sync and async paths share."""
-
-    model: str
-    body: dict[str, Any]
-    options: GatewayOptions | None
-    fallback_models: list[str]
-    extra_headers: Mapping[str, str] | None
-
-    @property
-    def models(self) -> list[str]:
-        return [self.model, *self.fallback_models]
-
-
-@dataclass
 class _StreamState:
-    """Turns streamed Chat Completions chunks into LangChain generation chunks."""
+    """Turns the core's stream deltas into LangChain generation chunks: the gateway info on
+    the first chunk, the model that answered on the finishing chunk, usage on the final one
+    (``AIMessageChunk`` addition sums usage, and some upstreams repeat cumulative usage)."""
 
-    model: str
-    info: GatewayResponseInfo
-    first: bool = True
-    model_named: bool = False
-    metadata: dict[str, Any] = field(default_factory=dict)
-    usage: Any = None
-    """The latest ``usage`` seen. Some upstreams repeat (cumulative) usage on several chunks;
-    ``AIMessageChunk`` addition sums usage, so it goes on the final chunk only."""
+    def __init__(self, accumulator: StreamAccumulator) -> None:
+        self.accumulator = accumulator
+        self.model_named = False
 
-    def response_metadata(self, raw: Mapping[str, Any]) -> dict[str, Any]:
-        meta = {"model_name": qualified_model_name(self.model, raw.get("model"), self.info)}
+    def response_metadata(self) -> dict[str, Any]:
+        acc = self.accumulator
+        meta: dict[str, Any] = {"model_name": acc.model}
         if _compat.HAS_MODEL_PROVIDER:
             meta["model_provider"] = _compat.MODEL_PROVIDER
-        if raw.get("system_fingerprint"):
-            meta["system_fingerprint"] = raw["system_fingerprint"]
+        if acc.system_fingerprint:
+            meta["system_fingerprint"] = acc.system_fingerprint
         return meta
 
-    def convert(self, raw: Mapping[str, Any]) -> ChatGenerationChunk | None:
-        usage = usage_metadata_from_usage(raw.get("usage"))
-        if usage is not None:
-            self.usage = usage
-        choices = raw.get("choices") or []
+    def convert(self, delta: ChatDelta) -> ChatGenerationChunk | None:
         info: dict[str, Any] = {}
-        if not choices:
-            if self.first and usage is not None:
-                message = AIMessageChunk(content="")  # carries cf_aig (a usage-only stream)
-            else:
+        if not delta.has_choice:
+            if not delta.first:
                 return None
+            message = AIMessageChunk(content="")  # carries cf_aig (a usage-only stream)
         else:
-            choice = choices[0]
-            message = ai_chunk_from_delta(choice.get("delta") or {})
-            if choice.get("finish_reason"):
-                info["finish_reason"] = choice["finish_reason"]
+            message = ai_chunk_from_delta(delta)
+            if delta.finish_reason:
+                info["finish_reason"] = delta.finish_reason
                 if not self.model_named:
-                    info.update(self.response_metadata(raw))
+                    info.update(self.response_metadata())
                     self.model_named = True
-            if choice.get("logprobs"):
-                info["logprobs"] = choice["logprobs"]
-        if not self.model_named and raw.get("model"):
-            self.metadata = self.response_metadata(raw)  # kept for a stream without finish
-        if self.first:
-            info["cf_aig"] = self.info.to_dict()
-            self.first = False
+            if delta.logprobs:
+                info["logprobs"] = delta.logprobs
+        if delta.first:
+            info["cf_aig"] = self.accumulator.info.to_dict()
         return ChatGenerationChunk(message=message, generation_info=info or None)
 
     def finish(self, last: ChatGenerationChunk) -> ChatGenerationChunk:
         """Put the usage on the final chunk, name the model if no chunk did, and mark the final
         chunk (langchain-core 1.x)."""
-        if self.usage is not None and isinstance(last.message, AIMessageChunk):
-            last.message.usage_metadata = self.usage
-            self.usage = None
+        usage = usage_metadata(self.accumulator.usage)
+        if usage is not None and isinstance(last.message, AIMessageChunk):
+            last.message.usage_metadata = usage
         if not self.model_named:
             info = dict(last.generation_info or {})
-            info.update(self.metadata or self.response_metadata({}))
+            info.update(self.response_metadata())
             last = ChatGenerationChunk(message=last.message, generation_info=info)
             self.model_named = True
         if _compat.HAS_CHUNK_POSITION and isinstance(last.message, AIMessageChunk):
             last.message.chunk_position = "last"  # type: ignore[attr-defined,unused-ignore]
         return last
-
-
-def _chunk_from_result(result: ChatResult) -> ChatGenerationChunk:
-    """A whole (non-streamed) result as one stream chunk: used for fallback streams."""
-    generation = result.generations[0]
-    message = generation.message
-    assert isinstance(message, AIMessage)
-    chunk = AIMessageChunk(
-        content=message.content,
-        additional_kwargs=message.additional_kwargs,
-        tool_call_chunks=[
-            {
-                "name": tc["name"],
-                "args": _json_args(tc["args"]),
-                "id": tc.get("id"),
-                "index": i,
-                "type": "tool_call_chunk",
-            }
-            for i, tc in enumerate(message.tool_calls)
-        ],
-        usage_metadata=message.usage_metadata,
-    )
-    return ChatGenerationChunk(message=chunk, generation_info=generation.generation_info)
-
-
-def _json_args(args: Any) -> str:
-    return json.dumps(args, ensure_ascii=False)
-
-
-def check_fallback_model(model: str) -> None:
-    """A ``fallback_models`` entry must be a universal-endpoint chat step."""
-    try:
-        check_step_model(model)
-    except ValueError as exc:
-        raise ValueError(
-            f"fallback_models entry {model!r}: {exc} (use llm.with_fallbacks([...]) for "
-            "models that cannot be a universal step)"
-        ) from None
 
 
 class ChatCloudflareAIGateway(BaseChatModel, GatewaySettings):
@@ -380,99 +311,53 @@ class ChatCloudflareAIGateway(BaseChatModel, GatewaySettings):
     # --- request preparation (shared by every path) -------------------------------------
 
     def _prepare(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None,
-        *,
-        stream: bool,
-        kwargs: dict[str, Any],
-    ) -> _Call:
+        self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
+    ) -> ChatCall:
         kwargs = dict(kwargs)
         model = kwargs.pop("model", None) or self.model
         call_options = options_from_value(kwargs.pop("gateway_options", None))
         fallbacks = kwargs.pop("fallback_models", None)
         if fallbacks is None:
             fallbacks = self.fallback_models or []
-        else:
-            for fallback in fallbacks:
-                check_fallback_model(fallback)
-        if fallbacks:
-            check_fallback_model(model)
         extra_headers = kwargs.pop("extra_headers", None)
         stream_usage = kwargs.pop("stream_usage", None)
         kwargs.pop("stream", None)
-        body: dict[str, Any] = {"model": model, "messages": messages_to_dicts(messages)}
+        body: dict[str, Any] = {"messages": messages_to_dicts(messages)}
         body.update(self._default_params)
         body.update(kwargs)
         if (stop_list := self._stop_list(stop)) is not None:
             body["stop"] = stop_list
-        if (
-            stream
-            and "stream_options" not in body
-            and (stream_usage if stream_usage is not None else self.stream_usage)
-        ):
-            body["stream_options"] = {"include_usage": True}
-        if not stream:
-            body.pop("stream_options", None)
-        return _Call(
-            model=model,
-            body=body,
+        return ChatCall(
+            model,
+            body,
             options=merge_options(self.gateway_options, call_options),
-            fallback_models=list(fallbacks),
+            fallback_models=tuple(fallbacks),
             extra_headers=extra_headers,
+            include_usage=stream_usage if stream_usage is not None else self.stream_usage,
         )
-
-    def _universal_steps(self, call: _Call) -> list[UniversalStep]:
-        """One chat step per model; the provider key goes only to steps of the primary
-        model's provider (others use BYOK / Unified Billing)."""
-        key = self._provider_key()
-        primary_provider = get_provider(split_model(call.model)[0]).slug
-        step_body = {k: v for k, v in call.body.items() if k != "model"}
-        steps = []
-        for model in call.models:
-            provider = get_provider(split_model(model)[0]).slug
-            steps.append(
-                UniversalStep.chat(
-                    model, step_body, api_key=key if provider == primary_provider else None
-                )
-            )
-        return steps
 
     def _has_fallbacks(self, kwargs: Mapping[str, Any]) -> bool:
         fallbacks = kwargs.get("fallback_models")
         return bool(self.fallback_models if fallbacks is None else fallbacks)
 
-    def _answered_model(self, call: _Call, info: GatewayResponseInfo) -> str:
-        if not call.fallback_models:
-            return call.model
-        step = info.step if info.step is not None else 0
-        return call.models[step] if 0 <= step < len(call.models) else call.model
-
-    def _chat_result(self, data: Any, info: GatewayResponseInfo, call: _Call) -> ChatResult:
-        if not isinstance(data, Mapping) or not isinstance(data.get("choices"), list):
-            raise InvalidResponseError(
-                "the gateway answered without a 'choices' list (not a chat completion)",
-                status_code=info.status_code,
-                info=info,
-            )
-        requested = self._answered_model(call, info)
-        model_name = qualified_model_name(requested, data.get("model"), info)
-        usage = usage_metadata_from_usage(data.get("usage"))
-        cf_aig = info.to_dict()
+    def _chat_result(self, reply: ChatReply) -> ChatResult:
+        usage = usage_metadata(reply.usage)
+        cf_aig = reply.info.to_dict()
+        data = reply.data
         generations = []
-        for choice in data["choices"]:
+        for choice in reply.choices:
             message = ai_message_from_dict(choice.get("message") or {})
             if usage is not None:
                 message.usage_metadata = usage
             generation_info: dict[str, Any] = {
                 "finish_reason": choice.get("finish_reason"),
-                "model_name": model_name,
+                "model_name": reply.model,
                 "cf_aig": cf_aig,
             }
             if _compat.HAS_MODEL_PROVIDER:
                 generation_info["model_provider"] = _compat.MODEL_PROVIDER
-            if data.get("id"):
-                generation_info["id"] = data["id"]
+            if reply.id:
+                generation_info["id"] = reply.id
             if data.get("system_fingerprint"):
                 generation_info["system_fingerprint"] = data["system_fingerprint"]
             if choice.get("logprobs"):
@@ -480,7 +365,7 @@ class ChatCloudflareAIGateway(BaseChatModel, GatewaySettings):
             generations.append(ChatGeneration(message=message, generation_info=generation_info))
         llm_output = {
             "token_usage": data.get("usage") or {},
-            "model_name": model_name,
+            "model_name": reply.model,
             "cf_aig": cf_aig,
         }
         return ChatResult(generations=generations, llm_output=llm_output)
@@ -509,17 +394,8 @@ class ChatCloudflareAIGateway(BaseChatModel, GatewaySettings):
         if kwargs.get("stream", self.streaming) and not self._has_fallbacks(kwargs):
             # langchain-core 0.3 does not route `streaming=True` to `_stream` by itself.
             return generate_from_stream(self._stream(messages, stop, run_manager, **kwargs))
-        call = self._prepare(messages, stop, stream=False, kwargs=kwargs)
-        client = self._get_sync_client(self.surface)
-        if call.fallback_models:
-            result = client.universal(
-                self._universal_steps(call), options=call.options, extra_headers=call.extra_headers
-            )
-        else:
-            result = client.chat_completions(
-                call.body, options=call.options, extra_headers=call.extra_headers
-            )
-        return self._chat_result(result.data, result.info, call)
+        call = self._prepare(messages, stop, kwargs)
+        return self._chat_result(self._get_sync_client(self.surface).chat(call))
 
     def _stream(
         self,
@@ -528,27 +404,14 @@ class ChatCloudflareAIGateway(BaseChatModel, GatewaySettings):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        call = self._prepare(messages, stop, stream=True, kwargs=kwargs)
-        if call.fallback_models:
-            # The universal endpoint answers in one piece: fallback streams are one chunk.
-            result = self._generate(messages, stop=stop, **kwargs)
-            chunk = _StreamState(call.model, GatewayResponseInfo()).finish(
-                _chunk_from_result(result)
-            )
-            if run_manager:
-                run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-            yield chunk
-            return
-        client = self._get_sync_client(self.surface)
-        stream = client.stream_chat_completions(
-            call.body, options=call.options, extra_headers=call.extra_headers
-        )
-        state = _StreamState(call.model, stream.info)
+        call = self._prepare(messages, stop, kwargs)
+        stream = self._get_sync_client(self.surface).stream_chat(call)
+        state = _StreamState(stream.accumulator)
         pending: ChatGenerationChunk | None = None
         with stream:
             try:
-                for raw in stream:
-                    converted = state.convert(raw)
+                for delta in stream:
+                    converted = state.convert(delta)
                     if converted is None:
                         continue
                     if pending is not None:
@@ -583,17 +446,8 @@ class ChatCloudflareAIGateway(BaseChatModel, GatewaySettings):
     ) -> ChatResult:
         if kwargs.get("stream", self.streaming) and not self._has_fallbacks(kwargs):
             return await agenerate_from_stream(self._astream(messages, stop, run_manager, **kwargs))
-        call = self._prepare(messages, stop, stream=False, kwargs=kwargs)
-        client = self._get_async_client(self.surface)
-        if call.fallback_models:
-            result = await client.universal(
-                self._universal_steps(call), options=call.options, extra_headers=call.extra_headers
-            )
-        else:
-            result = await client.chat_completions(
-                call.body, options=call.options, extra_headers=call.extra_headers
-            )
-        return self._chat_result(result.data, result.info, call)
+        call = self._prepare(messages, stop, kwargs)
+        return self._chat_result(await self._get_async_client(self.surface).chat(call))
 
     async def _astream(
         self,
@@ -602,26 +456,14 @@ class ChatCloudflareAIGateway(BaseChatModel, GatewaySettings):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        call = self._prepare(messages, stop, stream=True, kwargs=kwargs)
-        if call.fallback_models:
-            result = await self._agenerate(messages, stop=stop, **kwargs)
-            chunk = _StreamState(call.model, GatewayResponseInfo()).finish(
-                _chunk_from_result(result)
-            )
-            if run_manager:
-                await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-            yield chunk
-            return
-        client = self._get_async_client(self.surface)
-        stream = await client.stream_chat_completions(
-            call.body, options=call.options, extra_headers=call.extra_headers
-        )
-        state = _StreamState(call.model, stream.info)
+        call = self._prepare(messages, stop, kwargs)
+        stream = await self._get_async_client(self.surface).stream_chat(call)
+        state = _StreamState(stream.accumulator)
         pending: ChatGenerationChunk | None = None
         async with stream:
             try:
-                async for raw in stream:
-                    converted = state.convert(raw)
+                async for delta in stream:
+                    converted = state.convert(delta)
                     if converted is None:
                         continue
                     if pending is not None:
@@ -662,7 +504,7 @@ class ChatCloudflareAIGateway(BaseChatModel, GatewaySettings):
         schema-exact arguments where the provider supports it.
         """
         formatted = format_tools(tools, strict=strict)
-        choice = format_tool_choice(tool_choice, formatted)
+        choice = tool_choice_param(tool_choice, formatted)
         if choice is not None:
             kwargs["tool_choice"] = choice
         if parallel_tool_calls is not None:

@@ -15,11 +15,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from cf_ai_gateway import GatewayOptions, InvalidResponseError, get_provider, split_model
+from cf_ai_gateway import (
+    GatewayOptions,
+    InvalidResponseError,
+    get_provider,
+    merge_options,
+    split_model,
+)
 from langchain_core.embeddings import Embeddings
 from pydantic import Field, model_validator
 
-from ._config import GatewaySettings, merge_options
+from ._config import GatewaySettings
 
 __all__ = ["CloudflareAIGatewayEmbeddings"]
 

@@ -4,13 +4,13 @@ Chat Completions dicts, and responses back."""
 from __future__ import annotations
 
 import pytest
-from cf_ai_gateway import GatewayResponseInfo
+from cf_ai_gateway import ChatCall, GatewayResponseInfo, Usage
+from cf_ai_gateway.chat import StreamAccumulator
 from cf_ai_gateway_langchain._convert import (
     ai_chunk_from_delta,
     ai_message_from_dict,
     message_to_dict,
-    qualified_model_name,
-    usage_metadata_from_usage,
+    usage_metadata,
 )
 from langchain_core.messages import (
     AIMessage,
@@ -174,7 +174,12 @@ def test_streamed_tool_call_chunks_assemble() -> None:
         {"tool_calls": [{"index": 0, "function": {"arguments": '{"inp'}}]},
         {"tool_calls": [{"index": 0, "function": {"arguments": 'ut": 3}'}}]},
     ]
-    chunks = [ai_chunk_from_delta(d) for d in deltas]
+    acc = StreamAccumulator(
+        ChatCall("openai/m", {"messages": [{"role": "user", "content": "x"}]}),
+        GatewayResponseInfo(),
+    )
+    folded = [acc.add({"choices": [{"index": 0, "delta": d}]}) for d in deltas]
+    chunks = [ai_chunk_from_delta(d) for d in folded if d is not None]
     full = chunks[0]
     for c in chunks[1:]:
         full = full + c
@@ -184,14 +189,16 @@ def test_streamed_tool_call_chunks_assemble() -> None:
 
 
 def test_usage_metadata_details() -> None:
-    usage = usage_metadata_from_usage(
-        {
-            "prompt_tokens": 10,
-            "completion_tokens": 5,
-            "total_tokens": 15,
-            "prompt_tokens_details": {"cached_tokens": 6},
-            "completion_tokens_details": {"reasoning_tokens": 2},
-        }
+    usage = usage_metadata(
+        Usage.from_openai(
+            {
+                "prompt_tokens": 10,
+                "completion_tokens": 5,
+                "total_tokens": 15,
+                "prompt_tokens_details": {"cached_tokens": 6},
+                "completion_tokens_details": {"reasoning_tokens": 2},
+            }
+        )
     )
     assert usage == {
         "input_tokens": 10,
@@ -200,39 +207,5 @@ def test_usage_metadata_details() -> None:
         "input_token_details": {"cache_read": 6},
         "output_token_details": {"reasoning": 2},
     }
-    assert usage_metadata_from_usage(None) is None
-    assert usage_metadata_from_usage({"prompt_tokens": 1})["total_tokens"] == 1  # type: ignore[index]
-
-
-@pytest.mark.parametrize(
-    ("requested", "response_model", "headers", "expected"),
-    [
-        ("openai/gpt-4o-mini", "gpt-4o-mini-2024-07-18", {}, "openai/gpt-4o-mini-2024-07-18"),
-        ("openai/gpt-4o-mini", "openai/gpt-4o-mini", {}, "openai/gpt-4o-mini"),
-        ("openai/gpt-4o-mini", None, {}, "openai/gpt-4o-mini"),
-        (
-            "workers-ai/@cf/meta/llama-3.1-8b-instruct",
-            "@cf/meta/llama-3.1-8b-instruct",
-            {},
-            "workers-ai/@cf/meta/llama-3.1-8b-instruct",
-        ),
-        (
-            "dynamic/support",
-            "gpt-4o",
-            {"cf-aig-provider": "openai", "cf-aig-model": "gpt-4o"},
-            "openai/gpt-4o",
-        ),
-        ("dynamic/support", None, {}, "dynamic/support"),
-        (
-            "@cf/meta/llama-3.1-8b-instruct",
-            "@cf/meta/llama-3.1-8b-instruct",
-            {},
-            "@cf/meta/llama-3.1-8b-instruct",
-        ),
-    ],
-)
-def test_qualified_model_name(
-    requested: str, response_model: str | None, headers: dict[str, str], expected: str
-) -> None:
-    info = GatewayResponseInfo.from_headers(headers)
-    assert qualified_model_name(requested, response_model, info) == expected
+    assert usage_metadata(None) is None
+    assert usage_metadata(Usage.from_openai({"prompt_tokens": 1}))["total_tokens"] == 1  # type: ignore[index]
