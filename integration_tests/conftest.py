@@ -226,6 +226,17 @@ def provider_api_key(integration_mode: str) -> str | None:
     return EMULATOR_PROVIDER_KEY
 
 
+@pytest.fixture(scope="session")
+def docs_env() -> Iterator[dict[str, str]]:
+    """An emulator for docs samples, and the environment the docs tell readers to set (see
+    ``integration_tests/docs_samples.py``). Skipped when the emulator is not installed."""
+    pytest.importorskip("cf_ai_gateway_emulator.testing")
+    from integration_tests.docs_samples import docs_environment
+
+    with docs_environment() as env:
+        yield env
+
+
 def _version(dist: str) -> str:
     try:
         return metadata.version(dist)
