@@ -1,9 +1,14 @@
 """Sessions for the cf-ai-gateway monorepo.
 
 ``nox`` (no arguments) runs what CI runs: lint, typecheck, the core/emulator tests on every
-supported Python, the LangChain legs on both langchain-core lines, the package check and the
-demo. ``nox -s demo`` runs the offline tour; ``nox -s record`` re-records the cassettes
-against the local emulator; ``nox -t langchain`` runs one framework's legs.
+supported Python, every adapter on each framework line it supports, the lowest-dependency
+check, the package check and the demo. ``nox -s demo`` runs the offline tour; ``nox -s record``
+re-records the cassettes against the local emulator; ``nox -t langchain`` runs one
+framework's legs.
+
+Adapters are data: a row of ``ADAPTERS`` (its package, its framework lines with their test
+stacks, its integration and cassette folders) gives it its test legs, its ``record`` leg and
+its place in ``typecheck``, ``minimums`` and the demo. Adding an adapter is a row.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import nox
@@ -19,42 +25,78 @@ nox.needs_version = ">=2024.10.9"
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = bool(os.environ.get("CI"))
-nox.options.sessions = [
-    "lint",
-    "typecheck",
-    "tests",
-    "tests_langchain",
-    "minimums",
-    "package",
-    "demo",
-]
+nox.options.sessions = ["lint", "typecheck", "tests", "adapters", "minimums", "package", "demo"]
 
 ROOT = Path(__file__).parent
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
-PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+CORE = "packages/cf-ai-gateway"
+EMULATOR = "packages/cf-ai-gateway-emulator"
+PYTHONS = nox.project.python_versions(nox.project.load_toml(ROOT / CORE / "pyproject.toml"))
+"""Every Python the core declares (its classifiers); the other distributions declare the same."""
 # Sessions without a python= run on the interpreter that runs nox, so the demo and the
 # checks work on any machine with one supported Python.
 
-CORE = "packages/cf-ai-gateway"
-EMULATOR = "packages/cf-ai-gateway-emulator"
-LANGCHAIN = "packages/cf-ai-gateway-langchain"
 
-# Each langchain-core line with the langchain-tests release that fits it.
-LANGCHAIN_LEGS = [
-    nox.param(
-        "3.10",
-        "langchain-core>=0.3.60,<0.4",
-        "langchain-tests>=0.3.21,<0.4",
-        id="lc-0.3",
-        tags=["langchain"],
+@dataclass(frozen=True)
+class Line:
+    """One framework line an adapter is tested on, with the test stack that fits it."""
+
+    id: str
+    python: str
+    requires: tuple[str, ...]
+    record: str | None = None
+    """``nox -s record`` re-records on this line too: ``"all"``, or a ``-k`` expression for the
+    tests whose requests differ on this line (their cassettes carry a line suffix)."""
+
+
+@dataclass(frozen=True)
+class Adapter:
+    """A framework adapter: its distribution, framework lines and test folders."""
+
+    name: str
+    package: str
+    framework: str
+    """The framework distribution whose lines ``lines`` are (its version is printed per leg)."""
+    lines: tuple[Line, ...]
+
+    @property
+    def integration(self) -> str:
+        return f"integration_tests/{self.name}"
+
+    @property
+    def cassettes(self) -> str:
+        return f"cassettes/{self.name}"
+
+    @property
+    def test_paths(self) -> list[str]:
+        return [f"{self.package}/tests", self.integration]
+
+
+ADAPTERS = (
+    Adapter(
+        "langchain",
+        "packages/cf-ai-gateway-langchain",
+        "langchain-core",
+        (
+            Line(
+                "lc-0.3",
+                PYTHONS[0],
+                ("langchain-core>=0.3.60,<0.4", "langchain-tests>=0.3.21,<0.4", "langgraph>=0.3"),
+                record="agent_loop or image_inputs or anthropic_inputs",
+            ),
+            Line(
+                "lc-1.x",
+                "3.12",
+                ("langchain-core>=1.0,<2", "langchain-tests>=1.0,<2", "langgraph>=0.3"),
+                record="all",
+            ),
+        ),
     ),
-    nox.param(
-        "3.12",
-        "langchain-core>=1.0,<2",
-        "langchain-tests>=1.0,<2",
-        id="lc-1.x",
-        tags=["langchain"],
-    ),
+)
+ADAPTER_LEGS = [
+    nox.param(line.python, adapter, line, id=f"{adapter.name}-{line.id}", tags=[adapter.name])
+    for adapter in ADAPTERS
+    for line in adapter.lines
 ]
 
 
@@ -69,6 +111,9 @@ def _editable(*paths: str) -> list[str]:
     return args
 
 
+ALL_PACKAGES = (CORE, EMULATOR, *(a.package for a in ADAPTERS))
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff check and ruff format --check over the whole repository."""
@@ -79,9 +124,10 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict on the core."""
-    session.install(*_editable(CORE), *_group("typecheck"))
-    session.run("mypy", f"{CORE}/src")
+    """mypy --strict on every package's source (each adapter on its newest framework line)."""
+    newest = [req for a in ADAPTERS for req in a.lines[-1].requires]
+    session.install(*_editable(*ALL_PACKAGES), *newest, *_group("typecheck"))
+    session.run("mypy", *(f"{pkg}/src" for pkg in ALL_PACKAGES))
 
 
 @nox.session(python=PYTHONS)
@@ -95,9 +141,30 @@ def tests(session: nox.Session) -> None:
         f"{EMULATOR}/tests",
         "integration_tests/core",
         "integration_tests/test_cassettes.py",
+        "integration_tests/test_docs_samples.py",
         *session.posargs,
     )
     session.run("pytest", "--doctest-modules", f"{CORE}/src", "-q", "-p", "no:randomly")
+
+
+@nox.session
+@nox.parametrize(("python", "adapter", "line"), ADAPTER_LEGS)
+def adapters(session: nox.Session, adapter: Adapter, line: Line) -> None:
+    """One adapter on one framework line: its unit tests (with the framework's standard
+    suites) and its integration tests replayed from the same cassettes on every line."""
+    session.install(
+        *_editable(CORE, EMULATOR, adapter.package),
+        *line.requires,
+        *_group("test"),
+        *_group("integration"),
+    )
+    session.run(
+        "python",
+        "-c",
+        f"from importlib.metadata import version; print({adapter.framework!r}, "
+        f"version({adapter.framework!r}))",
+    )
+    session.run("pytest", *adapter.test_paths, *session.posargs)
 
 
 @nox.session(python=PYTHONS[0])
@@ -120,30 +187,6 @@ def minimums(session: nox.Session) -> None:
 
 
 @nox.session
-@nox.parametrize(("python", "core_spec", "tests_spec"), LANGCHAIN_LEGS)
-def tests_langchain(session: nox.Session, core_spec: str, tests_spec: str) -> None:
-    """The LangChain adapter on one langchain-core line: unit tests (standard suite) and the
-    integration tests replayed from the same cassettes on every leg."""
-    session.install(
-        *_editable(CORE, EMULATOR, LANGCHAIN),
-        core_spec,
-        tests_spec,
-        "langgraph>=0.3",
-        *_group("test"),
-        *_group("integration"),
-    )
-    session.run(
-        "python", "-c", "import langchain_core; print('langchain-core', langchain_core.__version__)"
-    )
-    session.run(
-        "pytest",
-        f"{LANGCHAIN}/tests",
-        "integration_tests/langchain",
-        *session.posargs,
-    )
-
-
-@nox.session
 def package(session: nox.Session) -> None:
     """Build every distribution and check the core's metadata pulls in no framework."""
     session.install("build", "twine")
@@ -159,7 +202,7 @@ def package(session: nox.Session) -> None:
 @nox.session
 def demo(session: nox.Session) -> None:
     """The main job: start the local emulator and run the tour (offline, no credentials)."""
-    session.install(*_editable(CORE, EMULATOR, LANGCHAIN))
+    session.install(*_editable(*ALL_PACKAGES))
     session.run("python", "-m", "demo", *session.posargs)
 
 
@@ -170,35 +213,39 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benchmarks/import_time.py", *session.posargs)
 
 
-@nox.session
-def record(session: nox.Session) -> None:
-    """Re-record every cassette against a local in-process emulator (one command).
+RECORD_TARGETS = [nox.param(None, id="core")] + [
+    nox.param(adapter, id=adapter.name) for adapter in ADAPTERS
+]
 
-    Extra arguments narrow the selection (``nox -s record -- -k cache``). Three standard
-    LangChain tests send other prompts under langchain-tests 0.3; a full run re-records their
-    ``*.lc03.yaml`` cassettes on that line too.
-    """
-    session.install(
-        *_editable(CORE, EMULATOR, LANGCHAIN),
-        *_group("test"),
-        *_group("integration"),
-        "langchain-core>=1.0,<2",
-        "langchain-tests>=1.0,<2",
-        "langgraph>=0.3",
-    )
-    lc_standard = f"{LANGCHAIN}/tests/integration_tests"
-    session.run(
-        "pytest", "integration_tests", lc_standard, "--record-mode=rewrite", *session.posargs
-    )
-    if not session.posargs:
-        session.install("langchain-core>=0.3.60,<0.4", "langchain-tests>=0.3.21,<0.4")
-        session.run(
-            "pytest",
-            lc_standard,
-            "--record-mode=rewrite",
-            "-k",
-            "agent_loop or image_inputs or anthropic_inputs",
-        )
+
+@nox.session
+@nox.parametrize("adapter", RECORD_TARGETS)
+def record(session: nox.Session, adapter: Adapter | None) -> None:
+    """Re-record cassettes against a local in-process emulator: ``nox -s record`` does every
+    folder, ``nox -s "record(langchain)"`` one adapter's. Extra arguments narrow the selection
+    (``nox -s "record(core)" -- -k cache``)."""
+    packages = (CORE, EMULATOR) if adapter is None else (CORE, EMULATOR, adapter.package)
+    session.install(*_editable(*packages), *_group("test"), *_group("integration"))
+    if adapter is None:
+        session.run("pytest", "integration_tests/core", "--record-mode=rewrite", *session.posargs)
+    else:
+        package_cassette_tests = [
+            p for p in (f"{adapter.package}/tests/integration_tests",) if (ROOT / p).is_dir()
+        ]
+        # the newest line records everything; an older line re-records only what differs on it
+        for line in reversed(adapter.lines):
+            if line.record is None or (session.posargs and line.record != "all"):
+                continue
+            session.install(*line.requires)
+            selection = [] if line.record == "all" else ["-k", line.record]
+            session.run(
+                "pytest",
+                adapter.integration,
+                *package_cassette_tests,
+                "--record-mode=rewrite",
+                *selection,
+                *session.posargs,
+            )
     session.run("pytest", "integration_tests/test_cassettes.py", "-q")
 
 

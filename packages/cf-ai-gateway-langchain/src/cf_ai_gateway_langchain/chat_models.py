@@ -43,6 +43,7 @@ from ._convert import (
     messages_to_dicts,
     usage_metadata,
 )
+from ._errors import langchain_errors
 from ._structured import (
     StructuredMethod,
     format_tools,
@@ -394,8 +395,9 @@ class ChatCloudflareAIGateway(BaseChatModel, GatewaySettings):
         if kwargs.get("stream", self.streaming) and not self._has_fallbacks(kwargs):
             # langchain-core 0.3 does not route `streaming=True` to `_stream` by itself.
             return generate_from_stream(self._stream(messages, stop, run_manager, **kwargs))
-        call = self._prepare(messages, stop, kwargs)
-        return self._chat_result(self._get_sync_client(self.surface).chat(call))
+        with langchain_errors():
+            call = self._prepare(messages, stop, kwargs)
+            return self._chat_result(self._get_sync_client(self.surface).chat(call))
 
     def _stream(
         self,
@@ -404,26 +406,27 @@ class ChatCloudflareAIGateway(BaseChatModel, GatewaySettings):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        call = self._prepare(messages, stop, kwargs)
-        stream = self._get_sync_client(self.surface).stream_chat(call)
-        state = _StreamState(stream.accumulator)
-        pending: ChatGenerationChunk | None = None
-        with stream:
-            try:
-                for delta in stream:
-                    converted = state.convert(delta)
-                    if converted is None:
-                        continue
+        with langchain_errors():
+            call = self._prepare(messages, stop, kwargs)
+            stream = self._get_sync_client(self.surface).stream_chat(call)
+            state = _StreamState(stream.accumulator)
+            pending: ChatGenerationChunk | None = None
+            with stream:
+                try:
+                    for delta in stream:
+                        converted = state.convert(delta)
+                        if converted is None:
+                            continue
+                        if pending is not None:
+                            yield self._emit(pending, run_manager)
+                        pending = converted
+                except GatewayError:
+                    # deliver what arrived before the cut, then the typed error
                     if pending is not None:
                         yield self._emit(pending, run_manager)
-                    pending = converted
-            except GatewayError:
-                # deliver what arrived before the cut, then the typed error
-                if pending is not None:
-                    yield self._emit(pending, run_manager)
-                raise
-        if pending is not None:
-            yield self._emit(state.finish(pending), run_manager)
+                    raise
+            if pending is not None:
+                yield self._emit(state.finish(pending), run_manager)
 
     @staticmethod
     def _emit(
@@ -446,8 +449,9 @@ class ChatCloudflareAIGateway(BaseChatModel, GatewaySettings):
     ) -> ChatResult:
         if kwargs.get("stream", self.streaming) and not self._has_fallbacks(kwargs):
             return await agenerate_from_stream(self._astream(messages, stop, run_manager, **kwargs))
-        call = self._prepare(messages, stop, kwargs)
-        return self._chat_result(await self._get_async_client(self.surface).chat(call))
+        with langchain_errors():
+            call = self._prepare(messages, stop, kwargs)
+            return self._chat_result(await self._get_async_client(self.surface).chat(call))
 
     async def _astream(
         self,
@@ -456,25 +460,26 @@ class ChatCloudflareAIGateway(BaseChatModel, GatewaySettings):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        call = self._prepare(messages, stop, kwargs)
-        stream = await self._get_async_client(self.surface).stream_chat(call)
-        state = _StreamState(stream.accumulator)
-        pending: ChatGenerationChunk | None = None
-        async with stream:
-            try:
-                async for delta in stream:
-                    converted = state.convert(delta)
-                    if converted is None:
-                        continue
+        with langchain_errors():
+            call = self._prepare(messages, stop, kwargs)
+            stream = await self._get_async_client(self.surface).stream_chat(call)
+            state = _StreamState(stream.accumulator)
+            pending: ChatGenerationChunk | None = None
+            async with stream:
+                try:
+                    async for delta in stream:
+                        converted = state.convert(delta)
+                        if converted is None:
+                            continue
+                        if pending is not None:
+                            yield await self._aemit(pending, run_manager)
+                        pending = converted
+                except GatewayError:
                     if pending is not None:
                         yield await self._aemit(pending, run_manager)
-                    pending = converted
-            except GatewayError:
-                if pending is not None:
-                    yield await self._aemit(pending, run_manager)
-                raise
-        if pending is not None:
-            yield await self._aemit(state.finish(pending), run_manager)
+                    raise
+            if pending is not None:
+                yield await self._aemit(state.finish(pending), run_manager)
 
     @staticmethod
     async def _aemit(

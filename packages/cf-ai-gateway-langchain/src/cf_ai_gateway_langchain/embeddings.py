@@ -26,6 +26,7 @@ from langchain_core.embeddings import Embeddings
 from pydantic import Field, model_validator
 
 from ._config import GatewaySettings
+from ._errors import langchain_errors
 
 __all__ = ["CloudflareAIGatewayEmbeddings"]
 
@@ -100,12 +101,15 @@ class CloudflareAIGatewayEmbeddings(GatewaySettings, Embeddings):
         self, texts: list[str], *, gateway_options: GatewayOptions | None = None
     ) -> list[list[float]]:
         """Embed ``texts``, ``chunk_size`` per request."""
-        client = self._get_sync_client("provider")
-        vectors: list[list[float]] = []
-        for batch in self._batches(list(texts)):
-            result = client.embeddings(self._body(batch), options=self._options(gateway_options))
-            vectors.extend(self._vectors(result.data, len(batch)))
-        return vectors
+        with langchain_errors():
+            client = self._get_sync_client("provider")
+            vectors: list[list[float]] = []
+            for batch in self._batches(list(texts)):
+                result = client.embeddings(
+                    self._body(batch), options=self._options(gateway_options)
+                )
+                vectors.extend(self._vectors(result.data, len(batch)))
+            return vectors
 
     def embed_query(
         self, text: str, *, gateway_options: GatewayOptions | None = None
@@ -117,14 +121,15 @@ class CloudflareAIGatewayEmbeddings(GatewaySettings, Embeddings):
         self, texts: list[str], *, gateway_options: GatewayOptions | None = None
     ) -> list[list[float]]:
         """Async :meth:`embed_documents`."""
-        client = self._get_async_client("provider")
-        vectors: list[list[float]] = []
-        for batch in self._batches(list(texts)):
-            result = await client.embeddings(
-                self._body(batch), options=self._options(gateway_options)
-            )
-            vectors.extend(self._vectors(result.data, len(batch)))
-        return vectors
+        with langchain_errors():
+            client = self._get_async_client("provider")
+            vectors: list[list[float]] = []
+            for batch in self._batches(list(texts)):
+                result = await client.embeddings(
+                    self._body(batch), options=self._options(gateway_options)
+                )
+                vectors.extend(self._vectors(result.data, len(batch)))
+            return vectors
 
     async def aembed_query(
         self, text: str, *, gateway_options: GatewayOptions | None = None
