@@ -61,6 +61,14 @@ H_RUN_ID: Final = "cf-aig-run-id"
 H_DLP: Final = "cf-aig-dlp"
 # H_EVENT_ID is echoed back as a response header too.
 
+# Retry signals, read on every error response (not cf-aig-*: providers send them too).
+H_RETRY_AFTER: Final = "retry-after"
+"""Seconds to wait (delta-seconds or an HTTP date)."""
+H_RETRY_AFTER_MS: Final = "retry-after-ms"
+"""Milliseconds to wait; preferred over ``retry-after`` when both are sent (as OpenAI does)."""
+H_SHOULD_RETRY: Final = "x-should-retry"
+"""``true`` / ``false``: the server's explicit retry decision, overriding the status."""
+
 CACHE_HIT: Final = "HIT"
 CACHE_MISS: Final = "MISS"
 
