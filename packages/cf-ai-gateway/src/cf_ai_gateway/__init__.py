@@ -7,7 +7,8 @@ Framework adapters (LangChain, LlamaIndex, LiteLLM) and the local emulator are e
 ``pip install "cf-ai-gateway[langchain]"``.
 """
 
-from ._requests import GatewayResult, Surface
+from ._requests import Surface
+from ._responses import GatewayResult
 from ._version import __version__
 from .client import (
     AsyncChatCompletionStream,
