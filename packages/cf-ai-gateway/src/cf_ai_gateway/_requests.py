@@ -1,6 +1,6 @@
 """Building requests, shared by the sync and async clients (no I/O): a call's body, options and
 credentials become a :class:`PreparedRequest` (method, URL, headers, JSON, the secrets to redact
-from anything shown later). Reading responses is ``_responses``."""
+from anything shown later). Reading responses is ``_responses``; the retry loop ``_retry_flow``."""
 
 from __future__ import annotations
 

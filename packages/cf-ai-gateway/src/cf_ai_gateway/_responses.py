@@ -82,5 +82,5 @@ def transport_error(exc: httpx.HTTPError, req: PreparedRequest) -> GatewayError:
         error = GatewayTimeoutError(f"request timed out ({text})")
     else:
         error = GatewayConnectionError(f"could not reach the gateway ({text})")
-    error.__cause__ = exc  # raised later, once the retry policy gives up
+    error.__cause__ = exc  # raised later, by the retry flow, once it gives up
     return error

@@ -19,10 +19,10 @@ from typing import Any
 import httpx
 
 from ._requests import PreparedRequest, RequestBuilder, Surface
-from ._responses import GatewayResult, read_error, read_result, transport_error
+from ._responses import GatewayResult, read_result
+from ._retry_flow import Outcome, Sleep, retry_flow
 from ._streams import AsyncChatCompletionStream, ChatCompletionStream
 from .config import Gateway
-from .errors import GatewayError
 from .options import GatewayOptions
 from .response_info import GatewayResponseInfo
 from .retry import RetryPolicy
@@ -123,23 +123,26 @@ class GatewayClient(_ClientBase):
         self.close()
 
     def _send(self, req: PreparedRequest, *, stream: bool, timeout: float | None) -> httpx.Response:
-        attempt = 0
+        """Drive the shared retry flow with blocking I/O; a 2xx response is returned open."""
+        flow = retry_flow(req, self.retry)
+        outcome: Outcome | None = None
         while True:
-            attempt += 1
+            step = flow.send(outcome)  # raises the final GatewayError
+            outcome = None
+            if isinstance(step, Sleep):
+                self._sleep(step.seconds)
+                continue
             try:
                 response = self._http.send(self._request(self._http, req, timeout), stream=stream)
-            except httpx.HTTPError as exc:
-                error = transport_error(exc, req)
-            else:
                 if response.is_success:
                     return response
-                response.read()
-                response.close()
-                error = read_error(req, response)
-            delay = self.retry.delay_for(attempt, error)
-            if delay is None:
-                raise error
-            self._sleep(delay)
+                try:
+                    response.read()
+                finally:
+                    response.close()
+                outcome = response
+            except httpx.HTTPError as exc:
+                outcome = exc
 
     def _json(self, req: PreparedRequest, timeout: float | None) -> GatewayResult:
         return read_result(req, self._send(req, stream=False, timeout=timeout))
@@ -269,25 +272,27 @@ class AsyncGatewayClient(_ClientBase):
     async def _send(
         self, req: PreparedRequest, *, stream: bool, timeout: float | None
     ) -> httpx.Response:
-        attempt = 0
+        """Drive the shared retry flow with async I/O; a 2xx response is returned open."""
+        flow = retry_flow(req, self.retry)
+        outcome: Outcome | None = None
         while True:
-            attempt += 1
+            step = flow.send(outcome)  # raises the final GatewayError
+            outcome = None
+            if isinstance(step, Sleep):
+                await self._sleep(step.seconds)
+                continue
             try:
-                response = await self._http.send(
-                    self._request(self._http, req, timeout), stream=stream
-                )
-            except httpx.HTTPError as exc:
-                error: GatewayError = transport_error(exc, req)
-            else:
+                request = self._request(self._http, req, timeout)
+                response = await self._http.send(request, stream=stream)
                 if response.is_success:
                     return response
-                await response.aread()
-                await response.aclose()
-                error = read_error(req, response)
-            delay = self.retry.delay_for(attempt, error)
-            if delay is None:
-                raise error
-            await self._sleep(delay)
+                try:
+                    await response.aread()
+                finally:
+                    await response.aclose()
+                outcome = response
+            except httpx.HTTPError as exc:
+                outcome = exc
 
     async def _json(self, req: PreparedRequest, timeout: float | None) -> GatewayResult:
         return read_result(req, await self._send(req, stream=False, timeout=timeout))
