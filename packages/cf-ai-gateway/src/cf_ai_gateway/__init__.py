@@ -7,16 +7,16 @@ Framework adapters (LangChain, LlamaIndex, LiteLLM) and the local emulator are e
 ``pip install "cf-ai-gateway[langchain]"``.
 """
 
-from ._requests import Surface
 from ._responses import GatewayResult
 from ._version import __version__
 from .client import (
+    DEFAULT_TIMEOUT,
     AsyncChatCompletionStream,
     AsyncGatewayClient,
     ChatCompletionStream,
     GatewayClient,
 )
-from .config import Gateway, GatewayConfigError
+from .config import ENV_TOKEN, Gateway, GatewayConfigError
 from .errors import (
     BadRequestError,
     ByokCredentialError,
@@ -51,9 +51,12 @@ from .response_info import CacheStatus, GatewayResponseInfo
 from .retry import NO_RETRY, RetryPolicy
 from .universal import UniversalStep
 from .urls import ParsedGatewayURL, parse_gateway_url
+from .wire import Surface, URLSurface
 
 __all__ = [
+    "DEFAULT_TIMEOUT",
     "DYNAMIC_PREFIX",
+    "ENV_TOKEN",
     "NO_RETRY",
     "PROVIDERS",
     "AsyncChatCompletionStream",
@@ -90,6 +93,7 @@ __all__ = [
     "RetryPolicy",
     "StreamInterruptedError",
     "Surface",
+    "URLSurface",
     "UniversalStep",
     "__version__",
     "check_chat_model",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from . import wire
 from ._version import __version__
@@ -15,9 +15,8 @@ from .config import Gateway, GatewayConfigError
 from .options import GatewayOptions
 from .providers import auth_headers, check_chat_model, get_provider, split_model
 from .universal import UniversalStep
+from .wire import SURFACES, Surface
 
-Surface = Literal["compat", "provider", "rest"]
-SURFACES: tuple[Surface, ...] = ("compat", "provider", "rest")
 USER_AGENT = f"cf-ai-gateway-python/{__version__}"
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from ._requests import PreparedRequest, RequestBuilder, Surface
+from ._requests import PreparedRequest, RequestBuilder
 from ._responses import GatewayResult, read_result
 from ._retry_flow import Outcome, Sleep, retry_flow
 from ._streams import AsyncChatCompletionStream, ChatCompletionStream
@@ -27,6 +27,7 @@ from .options import GatewayOptions
 from .response_info import GatewayResponseInfo
 from .retry import RetryPolicy
 from .universal import UniversalStep
+from .wire import Surface
 
 __all__ = [
     "DEFAULT_TIMEOUT",

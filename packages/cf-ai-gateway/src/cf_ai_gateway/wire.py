@@ -21,6 +21,17 @@ DEFAULT_API_BASE_URL: Final = "https://api.cloudflare.com/client/v4"
 GATEWAY_HOST: Final = "gateway.ai.cloudflare.com"
 API_HOST: Final = "api.cloudflare.com"
 
+# --- Surfaces (spec section 1) -----------------------------------------------------------
+
+Surface = Literal["compat", "provider", "rest"]
+"""Where a client sends a chat request: the unified ``/compat`` endpoint, the provider-native
+path, or Cloudflare's REST API (``GatewayClient(surface=...)``)."""
+SURFACES: Final[tuple[Surface, ...]] = ("compat", "provider", "rest")
+
+URLSurface = Literal[Surface, "universal"]
+"""What a pasted gateway URL points at (``ParsedGatewayURL.surface``): a client surface, or the
+gateway root itself, which is the universal (fallback) endpoint."""
+
 # --- Request headers (spec section 3) ----------------------------------------------------
 
 HEADER_PREFIX: Final = "cf-aig-"
