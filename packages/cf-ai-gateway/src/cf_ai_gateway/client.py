@@ -12,24 +12,16 @@ universal fallback endpoint through Cloudflare AI Gateway, over a pooled ``httpx
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
-from httpx_sse import EventSource
 
-from ._requests import (
-    GatewayResult,
-    PreparedRequest,
-    RequestBuilder,
-    Surface,
-    chunk_error,
-    destreamed_chunk,
-    stream_error,
-    transport_error,
-)
+from ._requests import PreparedRequest, RequestBuilder
+from ._responses import GatewayResult, read_result
+from ._retry_flow import Outcome, Sleep, retry_flow
+from ._streams import AsyncChatCompletionStream, ChatCompletionStream
 from .chat import (
     AsyncChatStream,
     ChatCall,
@@ -39,17 +31,14 @@ from .chat import (
     stream_of_reply,
 )
 from .config import Gateway
-from .errors import (
-    GatewayError,
-    InvalidResponseError,
-    redact,
-)
 from .options import GatewayOptions
 from .response_info import GatewayResponseInfo
 from .retry import RetryPolicy
 from .universal import UniversalStep
+from .wire import Surface
 
 __all__ = [
+    "DEFAULT_TIMEOUT",
     "AsyncChatCompletionStream",
     "AsyncGatewayClient",
     "ChatCompletionStream",
@@ -58,27 +47,7 @@ __all__ = [
 ]
 
 DEFAULT_TIMEOUT = 120.0
-
-
-def _is_event_stream(response: httpx.Response) -> bool:
-    return "text/event-stream" in response.headers.get("content-type", "")
-
-
-def _parse_event(data: str, info: GatewayResponseInfo, secrets: tuple[str, ...]) -> Any:
-    try:
-        chunk = json.loads(data)
-    except ValueError:
-        raise InvalidResponseError(
-            "a stream event is not JSON",
-            status_code=info.status_code,
-            info=info,
-            body=redact(data, secrets)[:500],
-        ) from None
-    if isinstance(chunk, dict):
-        err = chunk_error(chunk, info, secrets)
-        if err is not None:
-            raise err
-    return chunk
+"""Seconds for connect, read, write and pool, unless ``timeout=`` says otherwise."""
 
 
 class _ClientBase:
@@ -113,91 +82,9 @@ class _ClientBase:
             req.method,
             req.url,
             headers=req.headers,
-            json=req.json if req.json is not None else None,
+            json=req.json,
             timeout=httpx.Timeout(timeout) if timeout is not None else self.timeout,
         )
-
-
-class ChatCompletionStream:
-    """An open chat-completions stream: ``info`` is known before the first chunk.
-
-    Iterate it for parsed chunk dicts; it closes itself at the end, or use it as a context
-    manager to close it early. Events are yielded as they arrive (no buffering).
-    """
-
-    def __init__(
-        self, response: httpx.Response, info: GatewayResponseInfo, secrets: tuple[str, ...]
-    ) -> None:
-        self.response = response
-        self.info = info
-        self._secrets = secrets
-
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        try:
-            if not _is_event_stream(self.response):
-                data = _parse_event(
-                    self.response.read().decode("utf-8", "replace"), self.info, self._secrets
-                )
-                yield destreamed_chunk(data)
-                return
-            for event in EventSource(self.response).iter_sse():
-                if event.data == "[DONE]":
-                    return
-                if not event.data:
-                    continue
-                yield _parse_event(event.data, self.info, self._secrets)
-        except httpx.TransportError as exc:
-            raise stream_error(exc, self.info, self._secrets) from None
-        finally:
-            self.response.close()
-
-    def close(self) -> None:
-        self.response.close()
-
-    def __enter__(self) -> ChatCompletionStream:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-class AsyncChatCompletionStream:
-    """The async twin of :class:`ChatCompletionStream` (``async for`` / ``async with``)."""
-
-    def __init__(
-        self, response: httpx.Response, info: GatewayResponseInfo, secrets: tuple[str, ...]
-    ) -> None:
-        self.response = response
-        self.info = info
-        self._secrets = secrets
-
-    async def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
-        try:
-            if not _is_event_stream(self.response):
-                raw = await self.response.aread()
-                yield destreamed_chunk(
-                    _parse_event(raw.decode("utf-8", "replace"), self.info, self._secrets)
-                )
-                return
-            async for event in EventSource(self.response).aiter_sse():
-                if event.data == "[DONE]":
-                    return
-                if not event.data:
-                    continue
-                yield _parse_event(event.data, self.info, self._secrets)
-        except httpx.TransportError as exc:
-            raise stream_error(exc, self.info, self._secrets) from None
-        finally:
-            await self.response.aclose()
-
-    async def aclose(self) -> None:
-        await self.response.aclose()
-
-    async def __aenter__(self) -> AsyncChatCompletionStream:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
 
 
 class GatewayClient(_ClientBase):
@@ -245,27 +132,29 @@ class GatewayClient(_ClientBase):
         self.close()
 
     def _send(self, req: PreparedRequest, *, stream: bool, timeout: float | None) -> httpx.Response:
-        attempt = 0
+        """Drive the shared retry flow with blocking I/O; a 2xx response is returned open."""
+        flow = retry_flow(req, self.retry)
+        outcome: Outcome | None = None
         while True:
-            attempt += 1
+            step = flow.send(outcome)  # raises the final GatewayError
+            outcome = None
+            if isinstance(step, Sleep):
+                self._sleep(step.seconds)
+                continue
             try:
                 response = self._http.send(self._request(self._http, req, timeout), stream=stream)
-            except httpx.HTTPError as exc:
-                error = transport_error(exc, req)
-            else:
                 if response.is_success:
                     return response
-                content = response.read()
-                response.close()
-                error = self._builder.error(req, response.status_code, response.headers, content)
-            delay = self.retry.delay_for(attempt, error)
-            if delay is None:
-                raise error
-            self._sleep(delay)
+                try:
+                    response.read()
+                finally:
+                    response.close()
+                outcome = response
+            except httpx.HTTPError as exc:
+                outcome = exc
 
     def _json(self, req: PreparedRequest, timeout: float | None) -> GatewayResult:
-        response = self._send(req, stream=False, timeout=timeout)
-        return self._builder.result(req, response.status_code, response.headers, response.content)
+        return read_result(req, self._send(req, stream=False, timeout=timeout))
 
     def chat_completions(
         self,
@@ -411,7 +300,7 @@ class AsyncGatewayClient(_ClientBase):
         self._http = http_client if http_client is not None else httpx.AsyncClient()
         import asyncio  # here, not at module level: sync-only users never pay for asyncio
 
-        self._sleep: Callable[[float], Any] = asyncio.sleep
+        self._sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
     async def aclose(self) -> None:
         if self._owns_client:
@@ -426,29 +315,30 @@ class AsyncGatewayClient(_ClientBase):
     async def _send(
         self, req: PreparedRequest, *, stream: bool, timeout: float | None
     ) -> httpx.Response:
-        attempt = 0
+        """Drive the shared retry flow with async I/O; a 2xx response is returned open."""
+        flow = retry_flow(req, self.retry)
+        outcome: Outcome | None = None
         while True:
-            attempt += 1
+            step = flow.send(outcome)  # raises the final GatewayError
+            outcome = None
+            if isinstance(step, Sleep):
+                await self._sleep(step.seconds)
+                continue
             try:
-                response = await self._http.send(
-                    self._request(self._http, req, timeout), stream=stream
-                )
-            except httpx.HTTPError as exc:
-                error: GatewayError = transport_error(exc, req)
-            else:
+                request = self._request(self._http, req, timeout)
+                response = await self._http.send(request, stream=stream)
                 if response.is_success:
                     return response
-                content = await response.aread()
-                await response.aclose()
-                error = self._builder.error(req, response.status_code, response.headers, content)
-            delay = self.retry.delay_for(attempt, error)
-            if delay is None:
-                raise error
-            await self._sleep(delay)
+                try:
+                    await response.aread()
+                finally:
+                    await response.aclose()
+                outcome = response
+            except httpx.HTTPError as exc:
+                outcome = exc
 
     async def _json(self, req: PreparedRequest, timeout: float | None) -> GatewayResult:
-        response = await self._send(req, stream=False, timeout=timeout)
-        return self._builder.result(req, response.status_code, response.headers, response.content)
+        return read_result(req, await self._send(req, stream=False, timeout=timeout))
 
     async def chat_completions(
         self,
