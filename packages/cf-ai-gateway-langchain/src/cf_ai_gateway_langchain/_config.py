@@ -11,27 +11,26 @@ from __future__ import annotations
 import copy
 import dataclasses
 import threading
-from typing import Any, Literal
+from typing import Any
 
 from cf_ai_gateway import (
     ENV_PROVIDER_API_KEY,
+    ENV_TOKEN,
     AsyncGatewayClient,
     ClientConfig,
     ClientPair,
     Gateway,
     GatewayClient,
     GatewayOptions,
+    Surface,
     options_from_value,
     shared_clients,
 )
 from cf_ai_gateway import wire as _wire
-from cf_ai_gateway.config import ENV_TOKEN
 from langchain_core.utils import secret_from_env
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 
 __all__ = ["GatewaySettings", "Surface"]
-
-Surface = Literal["compat", "provider", "rest"]
 
 
 def _mirrored_fields(gateway: Gateway) -> dict[str, Any]:
