@@ -38,9 +38,11 @@ from typing import Any
 
 from cf_ai_gateway import wire
 from cf_ai_gateway.errors import gateway_error_body
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import Response, StreamingResponse
 
 from .config import GatewaySettings
+from .errors import Rejection as GatewayRejection
+from .errors import gateway_error
 from .ids import uuid7
 from .state import EmulatorState, iso_time
 from .upstream import Kind, UpstreamError, UpstreamRequest, UpstreamResponse, call_upstream
@@ -56,23 +58,6 @@ __all__ = [
 ]
 
 LOG_BODY_MAX = 1_000_000
-
-
-def gateway_error(
-    code: int, message: str, status: int, headers: Mapping[str, str] | None = None
-) -> JSONResponse:
-    """A gateway-generated error response (the core's body shape)."""
-    return JSONResponse(
-        gateway_error_body(code, message, status), status_code=status, headers=dict(headers or {})
-    )
-
-
-class GatewayRejection(Exception):
-    """Stops a request with a ready response (auth, unknown gateway, bad header...)."""
-
-    def __init__(self, response: Response) -> None:
-        super().__init__(response.status_code)
-        self.response = response
 
 
 def _bool_header(headers: Mapping[str, str], name: str) -> bool | None:
