@@ -175,7 +175,7 @@ class GatewaySettings:
         cls, gateway_id: str, data: Mapping[str, Any], path: str, *, allow_readonly: bool = False
     ) -> GatewaySettings:
         """Validate ``data`` (config table or management API JSON) into settings."""
-        from .routes import parse_route
+        from .dynamic_routes import parse_route
 
         if not isinstance(data, Mapping):
             raise ConfigError(path, data, "must be a table/object")

@@ -20,9 +20,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .config import ConfigError, GatewaySettings
+from .dynamic_routes import parse_route
 from .errors import Rejection, answers_rejections, api_error
 from .gateway import bearer
-from .routes import parse_route
 from .state import EmulatorState
 
 __all__ = ["ROUTES"]

@@ -12,6 +12,7 @@ from cf_ai_gateway.providers import DYNAMIC_PREFIX, Provider, get_provider
 from starlette.requests import Request
 from starlette.responses import Response
 
+from .dynamic_routes import RouteContext, RouteError, RouteOutcome, run_route
 from .gateway import (
     GatewayRejection,
     RequestContext,
@@ -24,7 +25,6 @@ from .gateway import (
     respond,
     run_step,
 )
-from .routes import RouteContext, RouteError, RouteOutcome, run_route
 from .state import EmulatorState
 from .upstream import endpoint_kind
 
