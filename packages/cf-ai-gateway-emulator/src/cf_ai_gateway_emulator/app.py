@@ -19,9 +19,9 @@ from .clock import Clock
 from .config import EmulatorConfig
 from .errors import api_error
 from .management import ROUTES as MANAGEMENT_ROUTES
+from .mock.faults import StreamCutFault
 from .state import EmulatorState
 from .surfaces import compat_chat, compat_other, provider_native, rest_chat, universal
-from .upstream import StreamCutFault
 
 __all__ = ["create_app"]
 

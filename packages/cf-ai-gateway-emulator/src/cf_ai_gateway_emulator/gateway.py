@@ -44,8 +44,9 @@ from .config import GatewaySettings
 from .errors import Rejection as GatewayRejection
 from .errors import gateway_error
 from .ids import uuid7
+from .mock.schemas import Schema, fallback_schema
 from .state import EmulatorState, iso_time
-from .upstream import Kind, UpstreamError, UpstreamRequest, UpstreamResponse, call_upstream
+from .upstream import UpstreamError, UpstreamRequest, UpstreamResponse, call_upstream
 
 __all__ = [
     "GatewayRejection",
@@ -265,7 +266,7 @@ def add_ids(response: Response, ctx: RequestContext, log_id: str) -> None:
 class StepResult:
     provider: str
     path: str
-    kind: Kind
+    schema: Schema[Any, Any] | None
     model: str
     request_body: Any
     response: UpstreamResponse | None
@@ -275,6 +276,11 @@ class StepResult:
     @property
     def ok(self) -> bool:
         return self.response is not None and self.response.ok
+
+    @property
+    def kind(self) -> str:
+        """The log's ``model_type``: the schema's kind, ``other`` without one."""
+        return self.schema.kind if self.schema is not None else "other"
 
 
 @dataclass
@@ -367,7 +373,6 @@ def _timeout_response(timeout_ms: int) -> UpstreamResponse:
         504,
         {"content-type": "application/json"},
         json.dumps(body).encode(),
-        extra={"gateway_error": True},
     )
 
 
@@ -376,7 +381,7 @@ async def run_step(
     *,
     provider: str,
     path: str,
-    kind: Kind,
+    schema: Schema[Any, Any] | None,
     body: Any,
     headers: Mapping[str, str],
     config: Mapping[str, Any] | None = None,
@@ -385,7 +390,7 @@ async def run_step(
     """Answer one provider request through the cache and the gateway's retries."""
     model = str(body.get("model") or "") if isinstance(body, Mapping) else ""
     settings = step_settings(ctx.gateway, headers, config)
-    result = StepResult(provider, path, kind, model, body, None)
+    result = StepResult(provider, path, schema, model, body, None)
     streaming = isinstance(body, Mapping) and bool(body.get("stream"))
     cacheable = settings.cache_ttl > 0 and not streaming and not settings.skip_cache
     key = _cache_key(ctx, provider, path, body, settings.cache_key) if cacheable else ""
@@ -395,7 +400,7 @@ async def run_step(
         hit = state.storage.cache_get(ctx.account, ctx.gateway.id, key, state.now())
         if hit is not None:
             status, cached_headers, content = hit
-            result.response = UpstreamResponse(status, cached_headers, content, model=model)
+            result.response = UpstreamResponse(status, cached_headers, content)
             result.cached = True
             return result
     last: UpstreamResponse | None = None
@@ -406,7 +411,7 @@ async def run_step(
             if settings.timeout_ms and (settings.max_attempts == 1 or not final)
             else None
         )
-        request = UpstreamRequest(provider, path, kind, body, headers, attempt, query)
+        request = UpstreamRequest(provider, path, schema, body, headers, attempt, query)
         try:
             coro = call_upstream(request, state.config, int(state.now()))
             response = await (asyncio.wait_for(coro, bound / 1000) if bound else coro)
@@ -439,25 +444,12 @@ async def run_step(
 # --- responses and logs ----------------------------------------------------------------------
 
 
-def usage_of(content: bytes, streamed: bool) -> tuple[int, int]:
-    """(tokens_in, tokens_out) from a JSON body or an SSE stream's usage chunk."""
-    objects: list[Any] = []
-    try:
-        if streamed:
-            for line in content.decode("utf-8", "replace").splitlines():
-                if line.startswith("data:") and line[5:].strip() not in ("", "[DONE]"):
-                    objects.append(json.loads(line[5:]))
-        else:
-            objects.append(json.loads(content))
-    except ValueError:
-        return 0, 0
-    for obj in reversed(objects):
-        usage = obj.get("usage") if isinstance(obj, dict) else None
-        if isinstance(usage, dict):
-            tin = usage.get("prompt_tokens", usage.get("input_tokens", 0))
-            tout = usage.get("completion_tokens", usage.get("output_tokens", 0))
-            return int(tin or 0), int(tout or 0)
-    return 0, 0
+def usage_of(result: StepResult, response: UpstreamResponse, content: bytes) -> tuple[int, int]:
+    """(tokens_in, tokens_out): as the answerer reported them, else read with the schema."""
+    if response.tokens_in:
+        return response.tokens_in, response.tokens_out
+    schema = result.schema or fallback_schema(result.provider)
+    return schema.read_usage(content, streamed=response.stream is not None)
 
 
 def _cost(ctx: RequestContext, tokens: tuple[int, int], priced: bool) -> float:
@@ -623,11 +615,7 @@ def respond(
         "request_body": _dumps(result.request_body),
     }
     if response.stream is None:
-        tokens = (
-            (response.tokens_in, response.tokens_out)
-            if response.tokens_in
-            else usage_of(response.body, False)
-        )
+        tokens = usage_of(result, response, response.body)
         write_log(
             ctx,
             log_id,
@@ -637,14 +625,18 @@ def respond(
         )
         return Response(response.body, status_code=response.status, headers=headers)
     return StreamingResponse(
-        _logged_stream(ctx, log_id, response, log_args),
+        _logged_stream(ctx, log_id, result, response, log_args),
         status_code=response.status,
         headers=headers,
     )
 
 
 async def _logged_stream(
-    ctx: RequestContext, log_id: str, response: UpstreamResponse, log_args: dict[str, Any]
+    ctx: RequestContext,
+    log_id: str,
+    result: StepResult,
+    response: UpstreamResponse,
+    log_args: dict[str, Any],
 ) -> AsyncIterator[bytes]:
     """Pass the stream through, holding one chunk back so the log is stored before the
     client sees the end of the stream."""
@@ -658,11 +650,7 @@ async def _logged_stream(
         if logged:
             return
         logged = True
-        tokens = (
-            (response.tokens_in, response.tokens_out)
-            if response.tokens_in
-            else usage_of(bytes(buffer), True)
-        )
+        tokens = usage_of(result, response, bytes(buffer))
         write_log(
             ctx,
             log_id,

@@ -25,8 +25,8 @@ from .gateway import (
     respond,
     run_step,
 )
+from .mock.schemas import UNIFIED_CHAT, schema_for
 from .state import EmulatorState
-from .upstream import endpoint_kind
 
 __all__ = ["compat_chat", "provider_native", "rest_chat", "universal"]
 
@@ -83,7 +83,7 @@ async def provider_native(request: Request) -> Response:
             ctx,
             provider=provider.slug,
             path=path,
-            kind=endpoint_kind(provider, path),
+            schema=schema_for(provider.slug, path),
             body=body,
             headers=_headers(request),
             query=request.url.query,
@@ -130,7 +130,7 @@ async def _unified_step(
         ctx,
         provider=provider.slug,
         path=path,
-        kind="chat",
+        schema=UNIFIED_CHAT,
         body={**body, "model": model},
         headers=headers,
         config=config,
@@ -271,7 +271,7 @@ async def universal(request: Request) -> Response:
                 ctx,
                 provider=provider.slug,
                 path=endpoint,
-                kind=endpoint_kind(provider, endpoint),
+                schema=schema_for(provider.slug, endpoint),
                 body=step.get("query"),
                 headers=headers,
                 config=config,
