@@ -22,7 +22,7 @@ from starlette.responses import JSONResponse, Response
 from .config import ConfigError, GatewaySettings
 from .dynamic_routes import parse_route
 from .errors import Rejection, answers_rejections, api_error
-from .gateway import bearer
+from .pipeline import bearer
 from .state import EmulatorState
 
 __all__ = ["ROUTES"]

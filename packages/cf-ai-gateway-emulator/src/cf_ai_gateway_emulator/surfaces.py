@@ -13,19 +13,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .dynamic_routes import RouteContext, RouteError, RouteOutcome, run_route
-from .gateway import (
-    GatewayRejection,
+from .errors import Rejection as GatewayRejection
+from .errors import gateway_error
+from .mock.schemas import UNIFIED_CHAT, schema_for
+from .pipeline import (
     RequestContext,
     StepResult,
     bearer,
-    drain,
-    gateway_error,
     log_failed_step,
     open_request,
     respond,
     run_step,
 )
-from .mock.schemas import UNIFIED_CHAT, schema_for
 from .state import EmulatorState
 
 __all__ = ["compat_chat", "provider_native", "rest_chat", "universal"]
@@ -166,7 +165,7 @@ async def _dynamic(
             return RouteOutcome(False, None)
         result = await _unified_step(ctx, prov, model, body, headers, config)
         if not result.ok:
-            await drain(result)
+            await result.drain()
         attempted.append(result)
         return RouteOutcome(result.ok, result)
 
@@ -280,7 +279,7 @@ async def universal(request: Request) -> Response:
                 for i, failed in results:
                     log_failed_step(ctx, failed, i)
                 return respond(ctx, result, step=index)
-            await drain(result)
+            await result.drain()
             results.append((index, result))
         answered = [(i, r) for i, r in results if r.response is not None]
         chosen_index, chosen = answered[-1] if answered else results[-1]
