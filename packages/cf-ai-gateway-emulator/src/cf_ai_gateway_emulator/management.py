@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, Response
 
 from .config import ConfigError, GatewaySettings
 from .dynamic_routes import parse_route
-from .errors import Rejection, answers_rejections, api_error
+from .errors import Rejection, answers_rejections
 from .pipeline import bearer
 from .state import EmulatorState
 
@@ -144,7 +144,9 @@ async def create_gateway(request: Request) -> Response:
     try:
         stored = state.put_gateway(account, settings, create=True)
     except KeyError:
-        return api_error(wire.CODE_API_CONFLICT, f"gateway {settings.id!r} already exists", 409)
+        raise Rejection.api(
+            wire.CODE_API_CONFLICT, f"gateway {settings.id!r} already exists", 409
+        ) from None
     return envelope(stored.to_api())
 
 
@@ -161,7 +163,7 @@ async def update_gateway(request: Request) -> Response:
     _gateway(state, account, gateway_id)
     data = await _body(request)
     if isinstance(data, Mapping) and data.get("id", gateway_id) != gateway_id:
-        return api_error(wire.CODE_API_INVALID_REQUEST, "the body's id must match the URL", 400)
+        raise Rejection.api(wire.CODE_API_INVALID_REQUEST, "the body's id must match the URL", 400)
     stored = state.put_gateway(account, _settings(gateway_id, data))
     return envelope(stored.to_api())
 
@@ -269,11 +271,11 @@ async def list_logs(request: Request) -> Response:
     order_by = request.query_params.get("order_by", "created_at")
     direction = request.query_params.get("order_by_direction", "desc")
     if order_by not in ORDER_BY:
-        return api_error(
+        raise Rejection.api(
             wire.CODE_API_INVALID_REQUEST, f"order_by must be one of {', '.join(ORDER_BY)}", 400
         )
     if direction not in ("asc", "desc"):
-        return api_error(
+        raise Rejection.api(
             wire.CODE_API_INVALID_REQUEST, "order_by_direction must be asc or desc", 400
         )
     logs = _selected_logs(request, state, account, gateway.id)
@@ -328,12 +330,14 @@ async def patch_log(request: Request) -> Response:
     log = _log(state, account, request)
     data = await _body(request)
     if not isinstance(data, Mapping):
-        return api_error(wire.CODE_API_INVALID_REQUEST, "the body must be a JSON object", 400)
+        raise Rejection.api(wire.CODE_API_INVALID_REQUEST, "the body must be a JSON object", 400)
     changes: dict[str, Any] = {}
     for key, value in data.items():
         if key == "feedback":
             if value not in (-1, 0, 1) or isinstance(value, bool):
-                return api_error(wire.CODE_API_INVALID_REQUEST, "feedback must be -1, 0 or 1", 400)
+                raise Rejection.api(
+                    wire.CODE_API_INVALID_REQUEST, "feedback must be -1, 0 or 1", 400
+                )
             changes["feedback"] = value
         elif key == "score":
             if (
@@ -341,16 +345,18 @@ async def patch_log(request: Request) -> Response:
                 or isinstance(value, bool)
                 or not 0 <= value <= 100
             ):
-                return api_error(
+                raise Rejection.api(
                     wire.CODE_API_INVALID_REQUEST, "score must be a number from 0 to 100", 400
                 )
             changes["score"] = value
         elif key == "metadata":
             if not isinstance(value, Mapping):
-                return api_error(wire.CODE_API_INVALID_REQUEST, "metadata must be an object", 400)
+                raise Rejection.api(
+                    wire.CODE_API_INVALID_REQUEST, "metadata must be an object", 400
+                )
             changes["metadata"] = json.dumps(dict(value))
         else:
-            return api_error(
+            raise Rejection.api(
                 wire.CODE_API_INVALID_REQUEST,
                 f"{key!r} cannot be patched (feedback, score, metadata)",
                 400,
@@ -365,14 +371,14 @@ async def log_body(request: Request) -> Response:
     log = _log(state, account, request)
     which = request.path_params["which"]
     if which not in ("request", "response"):
-        return api_error(
+        raise Rejection.api(
             wire.CODE_API_LOG_BODY_NOT_FOUND,
             f"unknown log resource {which!r} (request, response)",
             404,
         )
     _, body = state.storage.get_log_body(account, request.path_params["gateway"], log["id"], which)
     if body is None:
-        return api_error(
+        raise Rejection.api(
             wire.CODE_API_LOG_BODY_NOT_FOUND,
             f"the log has no {which} body (payload collection was off)",
             404,
@@ -409,7 +415,7 @@ async def create_route(request: Request) -> Response:
     try:
         route = parse_route(await _body(request), "body")
     except ConfigError as exc:
-        return api_error(wire.CODE_API_INVALID_REQUEST, str(exc), 400)
+        raise Rejection.api(wire.CODE_API_INVALID_REQUEST, str(exc), 400) from None
     state.put_gateway(account, gateway.with_routes({**gateway.routes, route["name"]: route}))
     return envelope(route)
 
@@ -420,7 +426,7 @@ async def get_route(request: Request) -> Response:
     gateway = _gateway(state, account, request.path_params["gateway"])
     route = gateway.routes.get(request.path_params["route"])
     if route is None:
-        return api_error(wire.CODE_API_ROUTE_NOT_FOUND, "route not found", 404)
+        raise Rejection.api(wire.CODE_API_ROUTE_NOT_FOUND, "route not found", 404)
     return envelope(route)
 
 
@@ -430,7 +436,7 @@ async def delete_route(request: Request) -> Response:
     gateway = _gateway(state, account, request.path_params["gateway"])
     name = request.path_params["route"]
     if name not in gateway.routes:
-        return api_error(wire.CODE_API_ROUTE_NOT_FOUND, "route not found", 404)
+        raise Rejection.api(wire.CODE_API_ROUTE_NOT_FOUND, "route not found", 404)
     routes = {k: v for k, v in gateway.routes.items() if k != name}
     state.put_gateway(account, replace(gateway, routes=routes))
     return envelope({"name": name})

@@ -2,8 +2,8 @@
 gives the same answer.
 
 - text: a greeting plus a summary of the last user message; stop strings cut it, the token
-  limit truncates it to that many words (finish ``length``), ``choices`` alternatives, the
-  seed varies the phrasing; after a tool result, a sentence with that result;
+  limit truncates it to that many words (finish ``length``), ``choice_count`` alternatives,
+  the seed varies the phrasing; after a tool result, a sentence with that result;
 - tool calls: when the tool choice is ``required`` or ``named``, or (``auto``) when the last
   user message names a tool or one of its words, or says "tool"; arguments come from the
   tool's JSON Schema, filled from the prompt (``json_values``);
@@ -98,6 +98,7 @@ _HTML_PAGE = (
     "HTML error page (emulator fault injection).</p></body></html>"
 )
 _NOT_JSON = b'this is not JSON {"choices": ['
+"""The ``malformed`` fault's body: unparseable in any schema (its bytes never change)."""
 
 
 # --- faults and magic model names ------------------------------------------------------------
@@ -172,7 +173,7 @@ def answer_chat(request: ChatRequest, *, seed: int = 0, max_answer_tokens: int =
     fmt = request.response_format
     choices: list[ChatChoice] = []
     completion_tokens = 0
-    for index in range(request.choices):
+    for index in range(request.choice_count):
         finish: Finish
         if tool is not None:
             params = tool.parameters

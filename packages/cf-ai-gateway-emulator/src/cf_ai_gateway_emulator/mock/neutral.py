@@ -126,7 +126,7 @@ class ChatRequest(MockRequest):
     tools: tuple[Tool, ...] = ()
     tool_choice: ToolChoice = field(default_factory=ToolChoice)
     response_format: ResponseFormat = field(default_factory=ResponseFormat)
-    choices: int = 1
+    choice_count: int = 1
     seed: int | None = None
     max_tokens: int | None = None
     stop: tuple[str, ...] = ()

@@ -76,6 +76,8 @@ def _requested(body: Any) -> tuple[str, bool]:
 
 
 def _timeout_response(timeout_ms: int) -> UpstreamResponse:
+    """The gateway's 504 in place of an upstream answer (so it is retried, logged and sent
+    like one)."""
     body = gateway_error_body(
         wire.CODE_REQUEST_TIMEOUT, f"Request timed out: no response within {timeout_ms} ms", 504
     )

@@ -65,7 +65,7 @@ class OpenAIChat(Schema[ChatRequest, ChatAnswer]):
             tools=tools,
             tool_choice=_tool_choice(body.get("tool_choice")) if tools else ToolChoice(),
             response_format=_response_format(body.get("response_format")),
-            choices=n,
+            choice_count=n,
             seed=seed if isinstance(seed, int) else None,
             max_tokens=_limit(body),
             stop=_stops(body.get("stop")),
