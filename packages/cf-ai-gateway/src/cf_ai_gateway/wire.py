@@ -148,3 +148,10 @@ CODE_API_INVALID_REQUEST: Final = 7001
 """Undocumented for AI Gateway: our choice for a malformed management API request."""
 CODE_API_CONFLICT: Final = 7004
 """Undocumented for AI Gateway: our choice for creating a gateway id that already exists."""
+CODE_API_LOG_NOT_FOUND: Final = 7005
+"""Undocumented for AI Gateway: our choice for a log id the gateway does not hold."""
+CODE_API_LOG_BODY_NOT_FOUND: Final = 7006
+"""Undocumented for AI Gateway: our choice for a log's request/response body that is not there
+(an unknown body name, or payload collection was off)."""
+CODE_API_ROUTE_NOT_FOUND: Final = 7007
+"""Undocumented for AI Gateway: our choice for a dynamic route name the gateway does not hold."""
