@@ -50,6 +50,11 @@ DEFAULT_TIMEOUT = 120.0
 """Seconds for connect, read, write and pool, unless ``timeout=`` says otherwise."""
 
 
+def _stream_info(response: httpx.Response) -> GatewayResponseInfo:
+    """What the gateway said about a stream, from its headers (known before the first chunk)."""
+    return GatewayResponseInfo.from_headers(response.headers, status_code=response.status_code)
+
+
 class _ClientBase:
     def __init__(
         self,
@@ -74,6 +79,24 @@ class _ClientBase:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(gateway={self.gateway!r}, surface={self.surface!r})"
+
+    def _chat_request(self, call: ChatCall, *, stream: bool) -> PreparedRequest:
+        """The request answering a :class:`ChatCall`: the universal endpoint when it has
+        fallbacks (answered in one piece, never streamed), else this client's surface."""
+        if call.fallback_models:
+            return self._builder.universal(
+                call.universal_steps(self._builder.api_key),
+                options=call.options,
+                extra_headers=call.extra_headers,
+            )
+        return self._builder.chat(
+            call.request_body(stream=stream),
+            options=call.options,
+            surface=None,
+            api_key=None,
+            stream=stream,
+            extra_headers=call.extra_headers,
+        )
 
     def _request(
         self, client: httpx.Client | httpx.AsyncClient, req: PreparedRequest, timeout: float | None
@@ -197,8 +220,7 @@ class GatewayClient(_ClientBase):
             extra_headers=extra_headers,
         )
         response = self._send(req, stream=True, timeout=timeout)
-        info = GatewayResponseInfo.from_headers(response.headers, status_code=response.status_code)
-        return ChatCompletionStream(response, info, req.secrets)
+        return ChatCompletionStream(response, _stream_info(response), req.secrets)
 
     def embeddings(
         self,
@@ -244,20 +266,7 @@ class GatewayClient(_ClientBase):
     def chat(self, call: ChatCall, *, timeout: float | None = None) -> ChatReply:
         """Answer a :class:`~cf_ai_gateway.chat.ChatCall`: on this client's surface, or
         through the universal endpoint when the call has ``fallback_models``."""
-        if call.fallback_models:
-            result = self.universal(
-                call.universal_steps(self._builder.api_key),
-                options=call.options,
-                extra_headers=call.extra_headers,
-                timeout=timeout,
-            )
-        else:
-            result = self.chat_completions(
-                call.request_body(stream=False),
-                options=call.options,
-                extra_headers=call.extra_headers,
-                timeout=timeout,
-            )
+        result = self._json(self._chat_request(call, stream=False), timeout)
         return ChatReply.from_response(call, result.data, result.info)
 
     def stream_chat(self, call: ChatCall, *, timeout: float | None = None) -> ChatStream:
@@ -265,12 +274,9 @@ class GatewayClient(_ClientBase):
         ``fallback_models`` the universal endpoint answers in one piece: one delta."""
         if call.fallback_models:
             return stream_of_reply(call, self.chat(call, timeout=timeout))
-        stream = self.stream_chat_completions(
-            call.request_body(stream=True),
-            options=call.options,
-            extra_headers=call.extra_headers,
-            timeout=timeout,
-        )
+        req = self._chat_request(call, stream=True)
+        response = self._send(req, stream=True, timeout=timeout)
+        stream = ChatCompletionStream(response, _stream_info(response), req.secrets)
         return ChatStream(call, stream.info, iter(stream), stream.close)
 
 
@@ -382,8 +388,7 @@ class AsyncGatewayClient(_ClientBase):
             extra_headers=extra_headers,
         )
         response = await self._send(req, stream=True, timeout=timeout)
-        info = GatewayResponseInfo.from_headers(response.headers, status_code=response.status_code)
-        return AsyncChatCompletionStream(response, info, req.secrets)
+        return AsyncChatCompletionStream(response, _stream_info(response), req.secrets)
 
     async def embeddings(
         self,
@@ -427,30 +432,14 @@ class AsyncGatewayClient(_ClientBase):
 
     async def chat(self, call: ChatCall, *, timeout: float | None = None) -> ChatReply:
         """Async :meth:`GatewayClient.chat`."""
-        if call.fallback_models:
-            result = await self.universal(
-                call.universal_steps(self._builder.api_key),
-                options=call.options,
-                extra_headers=call.extra_headers,
-                timeout=timeout,
-            )
-        else:
-            result = await self.chat_completions(
-                call.request_body(stream=False),
-                options=call.options,
-                extra_headers=call.extra_headers,
-                timeout=timeout,
-            )
+        result = await self._json(self._chat_request(call, stream=False), timeout)
         return ChatReply.from_response(call, result.data, result.info)
 
     async def stream_chat(self, call: ChatCall, *, timeout: float | None = None) -> AsyncChatStream:
         """Async :meth:`GatewayClient.stream_chat` (``await`` it, then ``async for``)."""
         if call.fallback_models:
             return async_stream_of_reply(call, await self.chat(call, timeout=timeout))
-        stream = await self.stream_chat_completions(
-            call.request_body(stream=True),
-            options=call.options,
-            extra_headers=call.extra_headers,
-            timeout=timeout,
-        )
+        req = self._chat_request(call, stream=True)
+        response = await self._send(req, stream=True, timeout=timeout)
+        stream = AsyncChatCompletionStream(response, _stream_info(response), req.secrets)
         return AsyncChatStream(call, stream.info, stream.__aiter__(), stream.aclose)
