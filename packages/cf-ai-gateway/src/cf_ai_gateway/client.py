@@ -20,7 +20,7 @@ import httpx
 
 from ._requests import PreparedRequest, RequestBuilder
 from ._responses import GatewayResult, read_result
-from ._retry_flow import Outcome, Sleep, retry_flow
+from ._retry_flow import asend_with_retries, send_with_retries
 from ._streams import AsyncChatCompletionStream, ChatCompletionStream
 from .chat import (
     AsyncChatStream,
@@ -132,26 +132,15 @@ class GatewayClient(_ClientBase):
         self.close()
 
     def _send(self, req: PreparedRequest, *, stream: bool, timeout: float | None) -> httpx.Response:
-        """Drive the shared retry flow with blocking I/O; a 2xx response is returned open."""
-        flow = retry_flow(req, self.retry)
-        outcome: Outcome | None = None
-        while True:
-            step = flow.send(outcome)  # raises the final GatewayError
-            outcome = None
-            if isinstance(step, Sleep):
-                self._sleep(step.seconds)
-                continue
-            try:
-                response = self._http.send(self._request(self._http, req, timeout), stream=stream)
-                if response.is_success:
-                    return response
-                try:
-                    response.read()
-                finally:
-                    response.close()
-                outcome = response
-            except httpx.HTTPError as exc:
-                outcome = exc
+        """The shared retry flow with blocking I/O; a 2xx response is returned open."""
+        return send_with_retries(
+            self._http,
+            req,
+            self.retry,
+            lambda: self._request(self._http, req, timeout),
+            self._sleep,
+            stream=stream,
+        )
 
     def _json(self, req: PreparedRequest, timeout: float | None) -> GatewayResult:
         return read_result(req, self._send(req, stream=False, timeout=timeout))
@@ -315,27 +304,15 @@ class AsyncGatewayClient(_ClientBase):
     async def _send(
         self, req: PreparedRequest, *, stream: bool, timeout: float | None
     ) -> httpx.Response:
-        """Drive the shared retry flow with async I/O; a 2xx response is returned open."""
-        flow = retry_flow(req, self.retry)
-        outcome: Outcome | None = None
-        while True:
-            step = flow.send(outcome)  # raises the final GatewayError
-            outcome = None
-            if isinstance(step, Sleep):
-                await self._sleep(step.seconds)
-                continue
-            try:
-                request = self._request(self._http, req, timeout)
-                response = await self._http.send(request, stream=stream)
-                if response.is_success:
-                    return response
-                try:
-                    await response.aread()
-                finally:
-                    await response.aclose()
-                outcome = response
-            except httpx.HTTPError as exc:
-                outcome = exc
+        """The shared retry flow with async I/O; a 2xx response is returned open."""
+        return await asend_with_retries(
+            self._http,
+            req,
+            self.retry,
+            lambda: self._request(self._http, req, timeout),
+            self._sleep,
+            stream=stream,
+        )
 
     async def _json(self, req: PreparedRequest, timeout: float | None) -> GatewayResult:
         return read_result(req, await self._send(req, stream=False, timeout=timeout))
