@@ -12,6 +12,7 @@ from typing import Any
 from . import wire
 from ._version import __version__
 from .config import Gateway, GatewayConfigError
+from .errors import ErrorSource
 from .options import GatewayOptions
 from .providers import auth_headers, check_chat_model, get_provider, split_model
 from .universal import UniversalStep
@@ -27,6 +28,8 @@ class PreparedRequest:
     headers: dict[str, str]
     json: Any
     secrets: tuple[str, ...]
+    source: ErrorSource = "gateway"
+    """Which API the request goes to; its errors are mapped accordingly."""
 
     def describe(self) -> str:
         """Method and path for logs: no host-specific ids beyond the path, no headers."""
