@@ -15,6 +15,7 @@ MODULES = sorted(
 )
 WITH_EXAMPLES = {
     "cf_ai_gateway.config",
+    "cf_ai_gateway.management_models",
     "cf_ai_gateway.options",
     "cf_ai_gateway.providers",
     "cf_ai_gateway.retry",

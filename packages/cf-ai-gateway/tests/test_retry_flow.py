@@ -257,7 +257,7 @@ def test_the_retry_loop_exists_once() -> None:
     package = Path(cf_ai_gateway.__file__).parent
     drivers = (package / "_retry_flow.py").read_text()
     assert drivers.count("retry_flow(req, policy)") == 2
-    for name in ("client.py",):
+    for name in ("client.py", "management.py"):
         source = (package / name).read_text()
         assert "retry_flow(" not in source, name
         assert "delay_for" not in source, name

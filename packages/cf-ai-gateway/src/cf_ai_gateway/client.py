@@ -50,6 +50,23 @@ DEFAULT_TIMEOUT = 120.0
 """Seconds for connect, read, write and pool, unless ``timeout=`` says otherwise."""
 
 
+def _deprecated(name: str, replacement: str) -> None:
+    import warnings
+
+    warnings.warn(
+        f"GatewayClient.{name}() is deprecated: use ManagementClient.{replacement}() "
+        "(cf_ai_gateway.ManagementClient.from_gateway(gateway)), which is typed and paginated",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+
+
+def _logs_path(gateway: Gateway) -> str:
+    """The management API path of a gateway's logs, relative to ``.../ai-gateway/``."""
+    gateway.logs_url()  # raises GatewayConfigError without an account and gateway id
+    return f"gateways/{gateway.gateway_id}/logs"
+
+
 class _ClientBase:
     def __init__(
         self,
@@ -216,17 +233,26 @@ class GatewayClient(_ClientBase):
         req = self._builder.universal(steps, options=options, extra_headers=extra_headers)
         return self._json(req, timeout)
 
+    def _management(self) -> Any:
+        from .management import ManagementClient
+
+        return ManagementClient.from_gateway(
+            self.gateway, http_client=self._http, retry=self.retry, timeout=self.timeout
+        )
+
     def list_logs(self, **params: Any) -> list[dict[str, Any]]:
-        """This gateway's logs from the management API (``page``, ``per_page``,
-        ``order_by``, ``order_by_direction``, ``filters``, ...)."""
-        req = self._builder.management("GET", self.gateway.logs_url(), params)
-        result = self._json(req, None).data
-        return list(result.get("result") or [])
+        """Deprecated alias: use :class:`~cf_ai_gateway.ManagementClient` (typed, paginated).
+        One page of this gateway's logs as raw dicts (``page``, ``per_page``, ``order_by``,
+        ``order_by_direction``, ``filters``, ... passed through as query parameters)."""
+        _deprecated("list_logs", "list_logs")
+        body = self._management().request("GET", _logs_path(self.gateway), params=params)
+        return list(body.get("result") or [])
 
     def get_log(self, log_id: str) -> dict[str, Any]:
-        """One log entry from the management API."""
-        req = self._builder.management("GET", self.gateway.logs_url(log_id))
-        return dict(self._json(req, None).data.get("result") or {})
+        """Deprecated alias: use ``ManagementClient.get_log`` (a typed ``LogEntry``). One log
+        entry as a raw dict."""
+        _deprecated("get_log", "get_log")
+        return dict(self._management().get_log(log_id).raw)
 
     # --- the adapter kit: chat with server-side fallbacks -----------------------------------
 
@@ -389,16 +415,25 @@ class AsyncGatewayClient(_ClientBase):
         req = self._builder.universal(steps, options=options, extra_headers=extra_headers)
         return await self._json(req, timeout)
 
+    def _management(self) -> Any:
+        from .management import AsyncManagementClient
+
+        return AsyncManagementClient.from_gateway(
+            self.gateway, http_client=self._http, retry=self.retry, timeout=self.timeout
+        )
+
     async def list_logs(self, **params: Any) -> list[dict[str, Any]]:
-        """Async :meth:`GatewayClient.list_logs`."""
-        req = self._builder.management("GET", self.gateway.logs_url(), params)
-        result = (await self._json(req, None)).data
-        return list(result.get("result") or [])
+        """Deprecated alias of :meth:`GatewayClient.list_logs`: use
+        :class:`~cf_ai_gateway.AsyncManagementClient`."""
+        _deprecated("list_logs", "list_logs")
+        body = await self._management().request("GET", _logs_path(self.gateway), params=params)
+        return list(body.get("result") or [])
 
     async def get_log(self, log_id: str) -> dict[str, Any]:
-        """Async :meth:`GatewayClient.get_log`."""
-        req = self._builder.management("GET", self.gateway.logs_url(log_id))
-        return dict((await self._json(req, None)).data.get("result") or {})
+        """Deprecated alias of :meth:`GatewayClient.get_log`: use
+        ``AsyncManagementClient.get_log``."""
+        _deprecated("get_log", "get_log")
+        return dict((await self._management().get_log(log_id)).raw)
 
     # --- the adapter kit: chat with server-side fallbacks -----------------------------------
 
