@@ -70,6 +70,7 @@ EXPECTED_ALL = [
     "UniversalStep",
     "Usage",
     "__version__",
+    "cache_key_for",
     "check_chat_model",
     "check_step_model",
     "close_shared_clients",
@@ -145,14 +146,14 @@ def test_version() -> None:
     assert cf_ai_gateway.__version__ == "0.1.0"
 
 
-def test_management_loads_on_first_use() -> None:
-    """``import cf_ai_gateway`` stays as cheap as before: the management client is imported
-    only when a name from it is first used."""
+def test_management_and_cache_key_load_on_first_use() -> None:
+    """``import cf_ai_gateway`` stays as cheap as before: the management client and the
+    cache-key helper are imported only when a name from them is first used."""
     code = (
         "import json, sys\n"
         "import cf_ai_gateway\n"
         "before = sorted(m for m in sys.modules if m.startswith('cf_ai_gateway'))\n"
-        "cf_ai_gateway.ManagementClient\n"
+        "cf_ai_gateway.ManagementClient, cf_ai_gateway.cache_key_for\n"
         "after = sorted(m for m in sys.modules if m.startswith('cf_ai_gateway'))\n"
         "print(json.dumps([before, after]))\n"
     )
@@ -160,16 +161,19 @@ def test_management_loads_on_first_use() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     before, after = json.loads(out.stdout)
-    assert "cf_ai_gateway.management" not in before
-    assert "cf_ai_gateway.management" in after
+    lazy = {"cf_ai_gateway.management", "cf_ai_gateway.cache_key"}
+    assert not lazy & set(before)
+    assert lazy <= set(after)
 
 
 def test_lazy_names_are_the_module_objects() -> None:
+    import cf_ai_gateway.cache_key
     import cf_ai_gateway.management
     import cf_ai_gateway.management_models
 
     assert cf_ai_gateway.ManagementClient is cf_ai_gateway.management.ManagementClient
     assert cf_ai_gateway.LogEntry is cf_ai_gateway.management_models.LogEntry
+    assert cf_ai_gateway.cache_key_for is cf_ai_gateway.cache_key.cache_key_for
     assert "ManagementClient" in dir(cf_ai_gateway)
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
         cf_ai_gateway.Nope  # noqa: B018

@@ -3,7 +3,7 @@
 The core: gateway configuration and URLs for every surface, typed per-request options rendered
 as validated ``cf-aig-*`` headers, typed response info, one error hierarchy, and sync/async
 clients for chat completions (streaming too), embeddings and universal fallback requests; the
-management API client (gateways, logs, feedback, dynamic routes).
+management API client (gateways, logs, feedback, dynamic routes), and ``cache_key_for``.
 Framework adapters (LangChain, LlamaIndex, LiteLLM) and the local emulator are extras:
 ``pip install "cf-ai-gateway[langchain]"``.
 """
@@ -79,6 +79,7 @@ from .urls import ParsedGatewayURL, parse_gateway_url
 from .wire import Surface, URLSurface
 
 if TYPE_CHECKING:
+    from .cache_key import cache_key_for
     from .management import AsyncManagementClient, ManagementClient
     from .management_models import GatewaySettings, LogEntry, LogFilter
 
@@ -89,6 +90,7 @@ _LAZY = {
     "GatewaySettings": "management_models",
     "LogEntry": "management_models",
     "LogFilter": "management_models",
+    "cache_key_for": "cache_key",
 }
 
 
@@ -165,6 +167,7 @@ __all__ = [
     "UniversalStep",
     "Usage",
     "__version__",
+    "cache_key_for",
     "check_chat_model",
     "check_step_model",
     "close_shared_clients",
