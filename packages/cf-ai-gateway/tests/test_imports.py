@@ -146,9 +146,9 @@ def test_version() -> None:
     assert cf_ai_gateway.__version__ == "0.1.0"
 
 
-def test_management_and_cache_key_load_on_first_use() -> None:
-    """``import cf_ai_gateway`` stays as cheap as before: the management client and the
-    cache-key helper are imported only when a name from them is first used."""
+def test_management_cli_and_cache_key_load_on_first_use() -> None:
+    """``import cf_ai_gateway`` stays as cheap as before: the management client, the cache-key
+    helper and the CLI are imported only when a name from them is first used."""
     code = (
         "import json, sys\n"
         "import cf_ai_gateway\n"
@@ -161,9 +161,10 @@ def test_management_and_cache_key_load_on_first_use() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     before, after = json.loads(out.stdout)
-    lazy = {"cf_ai_gateway.management", "cf_ai_gateway.cache_key"}
+    lazy = {"cf_ai_gateway.management", "cf_ai_gateway.cache_key", "cf_ai_gateway.cli"}
     assert not lazy & set(before)
-    assert lazy <= set(after)
+    assert {"cf_ai_gateway.management", "cf_ai_gateway.cache_key"} <= set(after)
+    assert "cf_ai_gateway.cli" not in after
 
 
 def test_lazy_names_are_the_module_objects() -> None:
@@ -201,6 +202,7 @@ def test_import_pulls_in_no_framework() -> None:
         "import json, sys\n"
         "import cf_ai_gateway\n"
         "from cf_ai_gateway import GatewayClient, AsyncGatewayClient, ManagementClient\n"
+        "import cf_ai_gateway.cli\n"
         "print(json.dumps(sorted(sys.modules)))\n"
     )
     out = subprocess.run(

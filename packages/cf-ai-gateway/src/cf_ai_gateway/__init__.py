@@ -3,7 +3,8 @@
 The core: gateway configuration and URLs for every surface, typed per-request options rendered
 as validated ``cf-aig-*`` headers, typed response info, one error hierarchy, and sync/async
 clients for chat completions (streaming too), embeddings and universal fallback requests; the
-management API client (gateways, logs, feedback, dynamic routes), and ``cache_key_for``.
+management API client (gateways, logs, feedback, dynamic routes), ``cache_key_for``, and the
+``cf-ai-gateway`` command line (``doctor``, ``url``, ``logs``, ``gateways``, ``feedback``).
 Framework adapters (LangChain, LlamaIndex, LiteLLM) and the local emulator are extras:
 ``pip install "cf-ai-gateway[langchain]"``.
 """
