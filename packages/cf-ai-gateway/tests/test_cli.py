@@ -726,23 +726,28 @@ def test_logs_empty(cli: Callable[..., Run]) -> None:
 
 
 def test_logs_follow_prints_each_new_log_once(cli: Callable[..., Run]) -> None:
-    fake = FakeCloudflare(
-        logs=[
-            [log("L2", created_at="2025-01-01T12:00:02.000Z"), log("L1")],
-            [
-                log("L2", created_at="2025-01-01T12:00:02.000Z"),
-                log("L3", created_at="2025-01-01T12:00:03.000Z"),
-            ],
-            [log("L3", created_at="2025-01-01T12:00:03.000Z")],
-        ]
-    )
+    l1, l2 = log("L1"), log("L2", created_at="2025-01-01T12:00:02.000Z")
+    l3 = log("L3", created_at="2025-01-01T12:00:01.500Z")  # written late: older than L2
+    fake = FakeCloudflare(logs=[[l2, l1], [l1, l2], [l2, l3], [l3]])
     run = cli("logs", "--follow", "--json", "--interval", "0", "--polls", "2", fake=fake)
     assert run.code == 0
     ids = [json.loads(line)["id"] for line in run.out.splitlines()]
     assert ids == ["L1", "L2", "L3"]
-    second = logs_query(fake.requests[1])
-    assert second["order_by_direction"] == "asc"
-    assert second["filters"][-1]["key"] == "created_at"
+    window, poll = logs_query(fake.requests[1]), logs_query(fake.requests[2])
+    assert window["filters"] == [
+        {"key": "created_at", "operator": "gt", "value": ["2025-01-01T12:00:00.000Z"]}
+    ]
+    assert poll["order_by_direction"] == "asc"
+    assert poll["filters"][-1]["key"] == "created_at"
+
+
+def test_logs_follow_text(cli: Callable[..., Run]) -> None:
+    fake = FakeCloudflare(logs=[[log("L1")], [log("L1")], [log("L1"), log("L2")]])
+    run = cli("logs", "-f", "--plain", "--interval", "0", "--polls", "1", fake=fake)
+    lines = run.out.splitlines()
+    assert lines[0] == "following gateway 'my-gw' (Ctrl-C to stop)"
+    assert [line.split()[2] for line in lines[2:]] == ["L1", "L2"]
+    assert lines[2].index("openai/") == lines[3].index("openai/")  # one header, aligned rows
 
 
 def test_logs_show_with_bodies(cli: Callable[..., Run]) -> None:

@@ -33,7 +33,7 @@ from cf_ai_gateway import (
     RateLimitError,
     RetryPolicy,
 )
-from cf_ai_gateway.management import ENV_API_TOKEN, log_filters
+from cf_ai_gateway.management import ENV_API_TOKEN, DynamicRoute, log_filters
 
 API = f"https://api.cloudflare.com/client/v4/accounts/{ACCOUNT}/ai-gateway"
 LOGS = f"{API}/gateways/{GATEWAY_ID}/logs"
@@ -872,6 +872,27 @@ async def test_routes_in_the_emulators_shape(mgmt: Mgmt, recorder: Recorder) -> 
         None,
         None,
     )
+
+
+def test_route_elements_keyed_by_id_are_read_too() -> None:
+    """The emulator returns its parsed form: ``{id: element}`` with outputs as bare ids."""
+    route = DynamicRoute.from_api(
+        {
+            "name": "support",
+            "elements": {
+                "start": {"type": "start", "outputs": {"next": "m"}},
+                "m": {
+                    "type": "model",
+                    "properties": {"provider": "groq", "model": "llama"},
+                    "outputs": {"success": "end"},
+                },
+                "end": {"type": "end", "outputs": {}},
+            },
+        }
+    )
+    assert [e["id"] for e in route.elements] == ["start", "m", "end"]
+    assert route.elements[0]["outputs"] == {"next": {"elementId": "m"}}
+    assert route.models == ["groq/llama"]
 
 
 async def test_route_versions_and_deployments(mgmt: Mgmt, recorder: Recorder) -> None:

@@ -485,6 +485,21 @@ def _elements(data: Mapping[str, Any]) -> list[dict[str, Any]]:
             elements = decoded.get("elements")
         elif isinstance(decoded, list):
             elements = decoded
+    if isinstance(elements, Mapping):
+        # ``{id: element}`` with outputs as bare ids (the emulator's internal form): into the
+        # API's list of elements with ``{"elementId": ...}`` outputs.
+        elements = [
+            {
+                "id": element_id,
+                **element,
+                "outputs": {
+                    name: target if isinstance(target, Mapping) else {"elementId": target}
+                    for name, target in (element.get("outputs") or {}).items()
+                },
+            }
+            for element_id, element in elements.items()
+            if isinstance(element, Mapping)
+        ]
     if not isinstance(elements, list):
         return []
     return [dict(e) for e in elements if isinstance(e, Mapping)]

@@ -336,6 +336,8 @@ _LOG_COLUMNS = [
     "step",
     "metadata",
 ]
+_FOLLOW_WIDTHS = [19, 36, 26, 6, 5, 6, 8, 8, 4, 0]
+"""Column widths for ``--follow``, whose rows arrive one by one under one header."""
 
 
 def _style(entry: LogEntry) -> str:
@@ -379,12 +381,18 @@ def _follow(
     overlap = timedelta(seconds=max(2.0, args.interval))
     first = list(mgmt.list_logs(**query, direction="desc", limit=args.limit))
     last = max((e.created_at for e in first if e.created_at), default=None)
+    if last is not None:
+        # Older logs inside the overlap window were there before we started: not news.
+        seen.update(
+            dict.fromkeys(e.id for e in mgmt.list_logs(**{**query, "since": last - overlap}))
+        )
     if not out.json_mode:
         out.line(f"following gateway {mgmt.gateway_id!r} (Ctrl-C to stop)", "dim")
         out.table(
             _LOG_COLUMNS,
             [_log_row(e) for e in reversed(first)],
             styles=[_style(e) for e in reversed(first)],
+            min_widths=_FOLLOW_WIDTHS,
         )
     for entry in reversed(first):
         seen[entry.id] = None
@@ -408,7 +416,13 @@ def _follow(
                 if out.json_mode:
                     out.json(entry.to_dict(), compact=True)
                 else:
-                    out.table(_LOG_COLUMNS, [_log_row(entry)], styles=[_style(entry)])
+                    out.table(
+                        _LOG_COLUMNS,
+                        [_log_row(entry)],
+                        styles=[_style(entry)],
+                        header=False,
+                        min_widths=_FOLLOW_WIDTHS,
+                    )
             while len(seen) > 10_000:  # bounded memory on long tails
                 seen.pop(next(iter(seen)))
     except KeyboardInterrupt:

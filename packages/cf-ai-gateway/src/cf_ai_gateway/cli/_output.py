@@ -75,25 +75,33 @@ class Output:
         rows: Sequence[Sequence[str]],
         *,
         styles: Sequence[Style] | None = None,
+        header: bool = True,
+        min_widths: Sequence[int] | None = None,
     ) -> None:
-        """A table; ``styles`` gives one style per row (``"fail"`` for a failed request...)."""
+        """A table; ``styles`` gives one style per row (``"fail"`` for a failed request...).
+        ``header=False`` and ``min_widths`` let rows printed later line up with an earlier
+        table (``logs --follow``)."""
         if self._console is not None:
             from rich import box
             from rich.table import Table
             from rich.text import Text
 
-            table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-            for column in columns:
-                table.add_column(column, overflow="fold")
+            table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, show_header=header)
+            for i, column in enumerate(columns):
+                table.add_column(
+                    column, overflow="fold", min_width=min_widths[i] if min_widths else None
+                )
             for i, row in enumerate(rows):
                 style = _RICH_STYLES.get(styles[i], "") if styles else ""
                 table.add_row(*(Text(cell) for cell in row), style=style)
             self._console.print(table)
             return
         widths = [len(c) for c in columns]
+        if min_widths:
+            widths = [max(w, m) for w, m in zip(widths, min_widths, strict=True)]
         for row in rows:
             widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
-        for row in (list(columns), *rows):
+        for row in ([list(columns)] if header else []) + [list(r) for r in rows]:
             self.stream.write(
                 "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n"
             )
