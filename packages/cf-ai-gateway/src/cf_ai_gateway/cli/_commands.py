@@ -456,7 +456,6 @@ def cmd_logs_show(args: argparse.Namespace, s: Settings, out: Output, http: http
     if out.json_mode:
         out.json({"log": entry.to_dict(), **bodies})
         return 0
-    data = entry.to_dict()
     pairs = [
         (key, str(value))
         for key, value in (
@@ -470,7 +469,7 @@ def cmd_logs_show(args: argparse.Namespace, s: Settings, out: Output, http: http
             ("cache", entry.cache_status),
             ("duration ms", entry.duration),
             ("tokens in/out", f"{entry.tokens_in}/{entry.tokens_out}"),
-            ("cost", data["cost"]),
+            ("cost", f"{entry.cost:.6f}" if entry.cost is not None else None),
             ("step", entry.step),
             ("event id", entry.event_id),
             ("metadata", json.dumps(dict(entry.metadata)) if entry.metadata else None),
