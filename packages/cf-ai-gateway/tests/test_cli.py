@@ -184,6 +184,11 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
         for secret in SECRETS:
             assert secret not in captured.out, f"{secret} printed"
             assert secret not in captured.err, f"{secret} printed to stderr"
+        if argv[:1] == ("doctor",) and "--json" in argv:
+            for check in json.loads(captured.out)["checks"]:
+                if check["status"] in ("fail", "warn"):  # every problem says cause and fix
+                    assert check.get("cause"), check
+                    assert check.get("fix"), check
         return Run(code, captured.out, captured.err, fake)
 
     return run

@@ -161,8 +161,9 @@ class _Doctor:
         self.model = model
         self.clock = clock
         self.checks: list[Check] = []
-        self.secrets = tuple(s for s in (settings.api_token, settings.provider_key) if s) + tuple(
-            s for s in ((settings.gateway.token if settings.gateway else None),) if s
+        gateway_token = settings.gateway.token if settings.gateway else None
+        self.secrets = tuple(
+            s for s in (settings.api_token, settings.provider_key, gateway_token) if s
         )
 
     def add(self, check: Check) -> Check:
@@ -258,14 +259,7 @@ class _Doctor:
             parts.append(f"gateway requests use {s.gateway_token_source}")
         if s.api_token:
             parts.append(f"the management API uses {s.api_token_source}")
-        self.add(
-            Check(
-                "token",
-                "ok",
-                "; ".join(parts) + f" ({len(gw_token or s.api_token or '')}"
-                " characters; the value is never shown)",
-            )
-        )
+        self.add(Check("token", "ok", "; ".join(parts) + " (values are never shown)"))
 
     def provider_key_mode(self) -> tuple[str, str | None]:
         """A summary of who supplies the provider credential, and a note (no request)."""
@@ -626,7 +620,15 @@ class _Doctor:
             split_model(self.model)
             get_provider(split_model(self.model)[0])
         except ValueError as exc:
-            self.add(Check(name, "fail", f"--model {self.model!r} is not usable", cause=str(exc)))
+            self.add(
+                Check(
+                    name,
+                    "fail",
+                    f"--model {self.model!r} is not usable",
+                    cause=str(exc),
+                    fix="name the model as provider/model, e.g. openai/gpt-4o-mini",
+                )
+            )
             return
         body = {
             "model": self.model,
@@ -743,6 +745,7 @@ class _Doctor:
                     "fail",
                     "the gateway stopped answering",
                     cause=redact(f"{type(exc).__name__}: {exc}", self.secrets),
+                    fix="run the doctor again; if it persists, check the network or the host",
                 )
             )
             return self.checks
