@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -36,6 +36,9 @@ from .response_info import GatewayResponseInfo
 from .retry import RetryPolicy
 from .universal import UniversalStep
 from .wire import Surface
+
+if TYPE_CHECKING:  # imported on first use: the management client is not needed to chat
+    from .management import AsyncManagementClient, ManagementClient
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -233,7 +236,7 @@ class GatewayClient(_ClientBase):
         req = self._builder.universal(steps, options=options, extra_headers=extra_headers)
         return self._json(req, timeout)
 
-    def _management(self) -> Any:
+    def _management(self) -> ManagementClient:
         from .management import ManagementClient
 
         return ManagementClient.from_gateway(
@@ -415,7 +418,7 @@ class AsyncGatewayClient(_ClientBase):
         req = self._builder.universal(steps, options=options, extra_headers=extra_headers)
         return await self._json(req, timeout)
 
-    def _management(self) -> Any:
+    def _management(self) -> AsyncManagementClient:
         from .management import AsyncManagementClient
 
         return AsyncManagementClient.from_gateway(
