@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from ._requests import PreparedRequest, RequestBuilder
 from ._responses import GatewayResult, read_result
-from ._retry_flow import Outcome, Sleep, retry_flow
+from ._retry_flow import asend_with_retries, send_with_retries
 from ._streams import AsyncChatCompletionStream, ChatCompletionStream
 from .chat import (
     AsyncChatStream,
@@ -36,6 +36,9 @@ from .response_info import GatewayResponseInfo
 from .retry import RetryPolicy
 from .universal import UniversalStep
 from .wire import Surface
+
+if TYPE_CHECKING:  # imported on first use: the management client is not needed to chat
+    from .management import AsyncManagementClient, ManagementClient
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -53,6 +56,23 @@ DEFAULT_TIMEOUT = 120.0
 def _stream_info(response: httpx.Response) -> GatewayResponseInfo:
     """What the gateway said about a stream, from its headers (known before the first chunk)."""
     return GatewayResponseInfo.from_headers(response.headers, status_code=response.status_code)
+
+
+def _deprecated(name: str, replacement: str) -> None:
+    import warnings
+
+    warnings.warn(
+        f"GatewayClient.{name}() is deprecated: use ManagementClient.{replacement}() "
+        "(cf_ai_gateway.ManagementClient.from_gateway(gateway)), which is typed and paginated",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+
+
+def _logs_path(gateway: Gateway) -> str:
+    """The management API path of a gateway's logs, relative to ``.../ai-gateway/``."""
+    gateway.logs_url()  # raises GatewayConfigError without an account and gateway id
+    return f"gateways/{gateway.gateway_id}/logs"
 
 
 class _ClientBase:
@@ -155,26 +175,15 @@ class GatewayClient(_ClientBase):
         self.close()
 
     def _send(self, req: PreparedRequest, *, stream: bool, timeout: float | None) -> httpx.Response:
-        """Drive the shared retry flow with blocking I/O; a 2xx response is returned open."""
-        flow = retry_flow(req, self.retry)
-        outcome: Outcome | None = None
-        while True:
-            step = flow.send(outcome)  # raises the final GatewayError
-            outcome = None
-            if isinstance(step, Sleep):
-                self._sleep(step.seconds)
-                continue
-            try:
-                response = self._http.send(self._request(self._http, req, timeout), stream=stream)
-                if response.is_success:
-                    return response
-                try:
-                    response.read()
-                finally:
-                    response.close()
-                outcome = response
-            except httpx.HTTPError as exc:
-                outcome = exc
+        """The shared retry flow with blocking I/O; a 2xx response is returned open."""
+        return send_with_retries(
+            self._http,
+            req,
+            self.retry,
+            lambda: self._request(self._http, req, timeout),
+            self._sleep,
+            stream=stream,
+        )
 
     def _json(self, req: PreparedRequest, timeout: float | None) -> GatewayResult:
         return read_result(req, self._send(req, stream=False, timeout=timeout))
@@ -249,17 +258,26 @@ class GatewayClient(_ClientBase):
         req = self._builder.universal(steps, options=options, extra_headers=extra_headers)
         return self._json(req, timeout)
 
+    def _management(self) -> ManagementClient:
+        from .management import ManagementClient
+
+        return ManagementClient.from_gateway(
+            self.gateway, http_client=self._http, retry=self.retry, timeout=self.timeout
+        )
+
     def list_logs(self, **params: Any) -> list[dict[str, Any]]:
-        """This gateway's logs from the management API (``page``, ``per_page``,
-        ``order_by``, ``order_by_direction``, ``filters``, ...)."""
-        req = self._builder.management("GET", self.gateway.logs_url(), params)
-        result = self._json(req, None).data
-        return list(result.get("result") or [])
+        """Deprecated alias: use :class:`~cf_ai_gateway.ManagementClient` (typed, paginated).
+        One page of this gateway's logs as raw dicts (``page``, ``per_page``, ``order_by``,
+        ``order_by_direction``, ``filters``, ... passed through as query parameters)."""
+        _deprecated("list_logs", "list_logs")
+        body = self._management().request("GET", _logs_path(self.gateway), params=params)
+        return list(body.get("result") or [])
 
     def get_log(self, log_id: str) -> dict[str, Any]:
-        """One log entry from the management API."""
-        req = self._builder.management("GET", self.gateway.logs_url(log_id))
-        return dict(self._json(req, None).data.get("result") or {})
+        """Deprecated alias: use ``ManagementClient.get_log`` (a typed ``LogEntry``). One log
+        entry as a raw dict."""
+        _deprecated("get_log", "get_log")
+        return dict(self._management().get_log(log_id).raw)
 
     # --- the adapter kit: chat with server-side fallbacks -----------------------------------
 
@@ -321,27 +339,15 @@ class AsyncGatewayClient(_ClientBase):
     async def _send(
         self, req: PreparedRequest, *, stream: bool, timeout: float | None
     ) -> httpx.Response:
-        """Drive the shared retry flow with async I/O; a 2xx response is returned open."""
-        flow = retry_flow(req, self.retry)
-        outcome: Outcome | None = None
-        while True:
-            step = flow.send(outcome)  # raises the final GatewayError
-            outcome = None
-            if isinstance(step, Sleep):
-                await self._sleep(step.seconds)
-                continue
-            try:
-                request = self._request(self._http, req, timeout)
-                response = await self._http.send(request, stream=stream)
-                if response.is_success:
-                    return response
-                try:
-                    await response.aread()
-                finally:
-                    await response.aclose()
-                outcome = response
-            except httpx.HTTPError as exc:
-                outcome = exc
+        """The shared retry flow with async I/O; a 2xx response is returned open."""
+        return await asend_with_retries(
+            self._http,
+            req,
+            self.retry,
+            lambda: self._request(self._http, req, timeout),
+            self._sleep,
+            stream=stream,
+        )
 
     async def _json(self, req: PreparedRequest, timeout: float | None) -> GatewayResult:
         return read_result(req, await self._send(req, stream=False, timeout=timeout))
@@ -417,16 +423,25 @@ class AsyncGatewayClient(_ClientBase):
         req = self._builder.universal(steps, options=options, extra_headers=extra_headers)
         return await self._json(req, timeout)
 
+    def _management(self) -> AsyncManagementClient:
+        from .management import AsyncManagementClient
+
+        return AsyncManagementClient.from_gateway(
+            self.gateway, http_client=self._http, retry=self.retry, timeout=self.timeout
+        )
+
     async def list_logs(self, **params: Any) -> list[dict[str, Any]]:
-        """Async :meth:`GatewayClient.list_logs`."""
-        req = self._builder.management("GET", self.gateway.logs_url(), params)
-        result = (await self._json(req, None)).data
-        return list(result.get("result") or [])
+        """Deprecated alias of :meth:`GatewayClient.list_logs`: use
+        :class:`~cf_ai_gateway.AsyncManagementClient`."""
+        _deprecated("list_logs", "list_logs")
+        body = await self._management().request("GET", _logs_path(self.gateway), params=params)
+        return list(body.get("result") or [])
 
     async def get_log(self, log_id: str) -> dict[str, Any]:
-        """Async :meth:`GatewayClient.get_log`."""
-        req = self._builder.management("GET", self.gateway.logs_url(log_id))
-        return dict((await self._json(req, None)).data.get("result") or {})
+        """Deprecated alias of :meth:`GatewayClient.get_log`: use
+        ``AsyncManagementClient.get_log``."""
+        _deprecated("get_log", "get_log")
+        return dict((await self._management().get_log(log_id)).raw)
 
     # --- the adapter kit: chat with server-side fallbacks -----------------------------------
 
