@@ -9,6 +9,7 @@ Framework adapters (LangChain, LlamaIndex, LiteLLM) and the local emulator are e
 
 from ._requests import GatewayResult, Surface
 from ._version import __version__
+from .capabilities import ModelCapabilities, model_capabilities
 from .chat import (
     AsyncChatStream,
     ChatCall,
@@ -25,7 +26,14 @@ from .client import (
     GatewayClient,
 )
 from .client_pool import ClientConfig, ClientPair, close_shared_clients, shared_clients
-from .config import ENV_PROVIDER_API_KEY, Gateway, GatewayConfigError, provider_api_key_from_env
+from .config import (
+    ENV_PROVIDER_API_KEY,
+    Gateway,
+    GatewayConfigError,
+    model_for_base_url,
+    parse_base_url,
+    provider_api_key_from_env,
+)
 from .errors import (
     BadRequestError,
     ByokCredentialError,
@@ -104,6 +112,7 @@ __all__ = [
     "InsufficientBalanceError",
     "InvalidOptionError",
     "InvalidResponseError",
+    "ModelCapabilities",
     "ModelNotFoundError",
     "ParsedGatewayURL",
     "Provider",
@@ -122,7 +131,10 @@ __all__ = [
     "close_shared_clients",
     "get_provider",
     "merge_options",
+    "model_capabilities",
+    "model_for_base_url",
     "options_from_value",
+    "parse_base_url",
     "parse_gateway_url",
     "provider_api_key_from_env",
     "shared_clients",
