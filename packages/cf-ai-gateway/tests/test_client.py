@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import inspect
 import json
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -17,14 +15,16 @@ from _cf_core_helpers import (
     GATEWAY_ID,
     PROVIDER_KEY,
     TOKEN,
+    Api,
+    CutStream,
     Recorder,
+    delta,
     ok_json,
+    sse,
 )
 from cf_ai_gateway import (
-    AsyncChatCompletionStream,
     AsyncGatewayClient,
     BadRequestError,
-    ChatCompletionStream,
     DLPBlockedError,
     Gateway,
     GatewayAuthenticationError,
@@ -45,115 +45,6 @@ from cf_ai_gateway import (
 ROOT = f"https://gateway.ai.cloudflare.com/v1/{ACCOUNT}/{GATEWAY_ID}"
 API = f"https://api.cloudflare.com/client/v4/accounts/{ACCOUNT}"
 CREDENTIAL_HEADERS = {"authorization", "x-api-key", "api-key", "x-goog-api-key"}
-
-
-class Api:
-    """Calls the sync or the async client with one (awaitable) interface."""
-
-    def __init__(self, client: GatewayClient | AsyncGatewayClient, sleeps: list[float]) -> None:
-        self.client = client
-        self.sleeps = sleeps
-
-    async def __call__(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        result = getattr(self.client, method)(*args, **kwargs)
-        if inspect.isawaitable(result):
-            result = await result
-        return result
-
-    async def collect(
-        self,
-        stream: ChatCompletionStream | AsyncChatCompletionStream,
-        into: list[Any] | None = None,
-    ) -> list[Any]:
-        """Iterate a stream; chunks land in ``into`` as they arrive (kept if it raises)."""
-        seen = [] if into is None else into
-        if isinstance(stream, AsyncChatCompletionStream):
-            async for chunk in stream:
-                seen.append(chunk)
-        else:
-            seen.extend(stream)
-        return seen
-
-
-@pytest.fixture(params=["sync", "async"])
-def mode(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-async def make_api(mode: str, gateway: Gateway, recorder: Recorder) -> AsyncIterator[Any]:
-    made: list[Api] = []
-
-    def make(**kwargs: Any) -> Api:
-        gw = kwargs.pop("gateway", gateway)
-        kwargs.setdefault("retry", RetryPolicy(max_retries=2, jitter=0))
-        transport = httpx.MockTransport(recorder)
-        sleeps: list[float] = []
-        client: GatewayClient | AsyncGatewayClient
-        if mode == "sync":
-            client = GatewayClient(gw, http_client=httpx.Client(transport=transport), **kwargs)
-            client._sleep = sleeps.append
-        else:
-            client = AsyncGatewayClient(
-                gw, http_client=httpx.AsyncClient(transport=transport), **kwargs
-            )
-
-            async def sleep(delay: float) -> None:
-                sleeps.append(delay)
-
-            client._sleep = sleep
-        api = Api(client, sleeps)
-        made.append(api)
-        return api
-
-    yield make
-    for api in made:
-        if isinstance(api.client, AsyncGatewayClient):
-            await api.client._http.aclose()
-        else:
-            api.client._http.close()
-
-
-@pytest.fixture
-def api(make_api: Any) -> Api:
-    return make_api(api_key=PROVIDER_KEY)  # type: ignore[no-any-return]
-
-
-def sse(*events: Any, done: bool = True, headers: dict[str, str] | None = None) -> httpx.Response:
-    lines = [f"data: {e if isinstance(e, str) else json.dumps(e)}\n\n" for e in events]
-    if done:
-        lines.append("data: [DONE]\n\n")
-        lines.append('data: {"after": "done"}\n\n')  # must never be read
-    return httpx.Response(
-        200,
-        headers={"content-type": "text/event-stream", **(headers or {})},
-        content="".join(lines).encode(),
-    )
-
-
-def delta(text: str) -> dict[str, Any]:
-    return {
-        "id": "c1",
-        "object": "chat.completion.chunk",
-        "choices": [{"index": 0, "delta": {"content": text}}],
-    }
-
-
-class CutStream(httpx.SyncByteStream, httpx.AsyncByteStream):
-    """A body that delivers some bytes and then fails (connection lost by default)."""
-
-    def __init__(self, *parts: bytes, error: Exception | None = None) -> None:
-        self.parts = parts
-        self.error = error or httpx.ReadError("connection reset by peer")
-
-    def __iter__(self) -> Iterator[bytes]:
-        yield from self.parts
-        raise self.error
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        for part in self.parts:
-            yield part
-        raise self.error
 
 
 # --- compat ----------------------------------------------------------------------------------
@@ -486,6 +377,22 @@ async def test_stream_cut_raises_stream_interrupted_and_is_not_retried(
     assert "connection reset by peer" in str(err)
     assert len(recorder.requests) == 1
     assert api.sleeps == []
+
+
+@pytest.mark.parametrize("content", [b"[1, 2]", b'"text"'])
+async def test_destreamed_body_that_is_no_object_is_invalid(
+    api: Api, recorder: Recorder, content: bytes
+) -> None:
+    recorder.add(httpx.Response(200, content=content, headers={"content-type": "application/json"}))
+    stream = await api("stream_chat_completions", CHAT_BODY)
+    with pytest.raises(InvalidResponseError, match="not a chat completion object"):
+        await api.collect(stream)
+
+
+async def test_universal_step_mapping_error_keeps_its_cause(api: Api) -> None:
+    with pytest.raises(ValueError, match="not a valid step") as exc_info:
+        await api("universal", [{"provider": "openai", "endpoint": "x", "nope": 1}])
+    assert isinstance(exc_info.value.__cause__, TypeError)
 
 
 async def test_destreamed_json_yields_one_chunk(api: Api, recorder: Recorder) -> None:

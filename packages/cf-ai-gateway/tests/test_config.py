@@ -262,6 +262,13 @@ def test_from_url_every_shape(url: str) -> None:
     assert (parsed.surface, parsed.provider, parsed.endpoint) == (surface, provider, endpoint)
 
 
+def test_from_url_error_keeps_the_parse_error_as_cause() -> None:
+    with pytest.raises(GatewayConfigError, match="absolute") as exc_info:
+        Gateway.from_url("gateway.ai.cloudflare.com/v1/acc/gw")
+    assert isinstance(exc_info.value.__cause__, ValueError)
+    assert not isinstance(exc_info.value.__cause__, GatewayConfigError)
+
+
 def test_from_url_custom_domain_builds_urls_from_root() -> None:
     gw = Gateway.from_url("https://ai.example.com/openai/v1/chat/completions")
     assert gw.compat_url() == "https://ai.example.com/compat/chat/completions"

@@ -17,6 +17,7 @@ WITH_EXAMPLES = {
     "cf_ai_gateway.config",
     "cf_ai_gateway.options",
     "cf_ai_gateway.providers",
+    "cf_ai_gateway.retry",
     "cf_ai_gateway.universal",
 }
 

@@ -300,6 +300,72 @@ def test_parse_retry_after(value: str | None, expected: float | None) -> None:
     assert parse_retry_after(value) == expected
 
 
+# --- server retry signals on every status --------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [408, 409, 429, 500, 502, 503, 504, 529])
+def test_retry_after_read_for_every_retryable_status(status: int) -> None:
+    err = error_from_response(status, {"Retry-After": "2"}, body({"error": {"message": "m"}}))
+    assert err.retryable is True
+    assert err.retry_after == 2.0
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"retry-after-ms": "1500"}, 1.5),
+        ({"Retry-After-Ms": "250"}, 0.25),
+        ({"retry-after-ms": "1500", "retry-after": "9"}, 1.5),  # milliseconds win
+        ({"retry-after-ms": "soon", "retry-after": "9"}, 9.0),  # unparseable: next signal
+        ({"retry-after-ms": "nan", "retry-after": "9"}, 9.0),
+        ({"retry-after-ms": "-20"}, 0.0),
+        ({"retry-after": "nan"}, None),
+        ({"retry-after-ms": ""}, None),
+        ({}, None),
+    ],
+)
+def test_retry_after_headers(headers: dict[str, str], expected: float | None) -> None:
+    assert error_from_response(503, headers, b"").retry_after == expected
+
+
+def test_retry_after_http_date_on_503() -> None:
+    when = datetime.now(timezone.utc) + timedelta(seconds=30)
+    err = error_from_response(503, {"retry-after": format_datetime(when, usegmt=True)}, b"")
+    assert err.retry_after is not None
+    assert 25 <= err.retry_after <= 31
+
+
+@pytest.mark.parametrize(
+    ("status", "value", "retryable"),
+    [
+        (503, "false", False),
+        (503, "FALSE ", False),
+        (429, "false", False),
+        (400, "true", True),
+        (401, "true", True),
+        (503, "true", True),
+        (400, "maybe", False),  # only true/false count
+        (503, "", True),
+    ],
+)
+def test_x_should_retry_overrides_the_status(status: int, value: str, retryable: bool) -> None:
+    err = error_from_response(status, {"x-should-retry": value}, body({"error": {"message": "m"}}))
+    assert err.retryable is retryable
+
+
+def test_x_should_retry_keeps_the_class() -> None:
+    err = error_from_response(400, {"X-Should-Retry": "true"}, body({"error": {"message": "m"}}))
+    assert type(err) is BadRequestError
+    assert err.retryable is True
+
+
+def test_every_error_has_retry_after() -> None:
+    assert GatewayError("x").retry_after is None
+    assert ProviderError("x", retry_after=3).retry_after == 3
+    assert RateLimitError("x", retry_after=4).retry_after == 4
+    assert GatewayConnectionError("x").retry_after is None
+
+
 # --- provider errors -----------------------------------------------------------------------
 
 
@@ -487,3 +553,44 @@ def test_direct_construction_defaults() -> None:
     assert str(err) == "plain"
     assert err.info.status_code is None
     assert err.log_id is None
+
+
+# --- documentation -------------------------------------------------------------------------
+
+
+def _error_classes() -> list[type[GatewayError]]:
+    import cf_ai_gateway.errors as errors
+
+    found = [getattr(errors, name) for name in errors.__all__]
+    return [c for c in found if isinstance(c, type) and issubclass(c, GatewayError)]
+
+
+def test_every_error_class_has_its_own_docstring() -> None:
+    classes = _error_classes()
+    assert len(classes) == 18
+    for cls in classes:
+        doc = cls.__dict__.get("__doc__")
+        assert doc, f"{cls.__name__} has no docstring of its own"
+        assert len(doc.split()) >= 12, f"{cls.__name__}: say what it means and what to do"
+
+
+def test_module_tree_names_every_error_class_under_its_parent() -> None:
+    import cf_ai_gateway.errors as errors
+
+    doc = errors.__doc__ or ""
+    parents: dict[str, str | None] = {}
+    stack: list[tuple[int, str]] = []  # (indent, name) of the open branches
+    for line in doc.splitlines():
+        text = line.lstrip(" │├└─")
+        if not line.startswith("    ") or not text.split() or "Error" not in text.split()[0]:
+            continue
+        name, indent = text.split()[0], len(line) - len(text)
+        while stack and stack[-1][0] >= indent:
+            stack.pop()
+        parents[name] = stack[-1][1] if stack else None
+        stack.append((indent, name))
+    classes = _error_classes()
+    assert set(parents) == {c.__name__ for c in classes}
+    for cls in classes:
+        expected = None if cls is GatewayError else cls.__bases__[0].__name__
+        assert parents[cls.__name__] == expected, cls.__name__

@@ -1,17 +1,22 @@
 from __future__ import annotations
 
+import ast
 import json
+import re
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import cf_ai_gateway
 import pytest
 from pytest_socket import SocketBlockedError
 
 EXPECTED_ALL = [
+    "DEFAULT_TIMEOUT",
     "DYNAMIC_PREFIX",
     "ENV_PROVIDER_API_KEY",
+    "ENV_TOKEN",
     "NO_RETRY",
     "PROVIDERS",
     "AsyncChatCompletionStream",
@@ -57,6 +62,7 @@ EXPECTED_ALL = [
     "StreamInterruptedError",
     "Surface",
     "ToolCall",
+    "URLSurface",
     "UniversalStep",
     "Usage",
     "__version__",
@@ -95,6 +101,43 @@ def test_all_is_pinned() -> None:
     assert cf_ai_gateway.__all__ == EXPECTED_ALL
     for name in EXPECTED_ALL:
         assert hasattr(cf_ai_gateway, name), name
+
+
+def test_adapter_names_are_public_and_the_same_objects() -> None:
+    import cf_ai_gateway.client
+    import cf_ai_gateway.config
+
+    assert cf_ai_gateway.DEFAULT_TIMEOUT is cf_ai_gateway.client.DEFAULT_TIMEOUT
+    assert cf_ai_gateway.ENV_TOKEN is cf_ai_gateway.config.ENV_TOKEN
+    assert cf_ai_gateway.ENV_TOKEN[0] == "CF_AIG_TOKEN"
+
+
+def test_surfaces_are_defined_once() -> None:
+    from typing import get_args
+
+    from cf_ai_gateway import wire
+
+    assert get_args(cf_ai_gateway.Surface) == ("compat", "provider", "rest")
+    assert get_args(cf_ai_gateway.Surface) == wire.SURFACES
+    assert set(get_args(cf_ai_gateway.URLSurface)) == {*wire.SURFACES, "universal"}
+    package = Path(cf_ai_gateway.__file__).parent
+    defined = [
+        p.name
+        for p in package.glob("*.py")
+        if re.search(r"^(Surface|URLSurface)\s*=", p.read_text(), re.MULTILINE)
+    ]
+    assert defined == ["wire.py"]
+
+
+def test_no_private_names_imported_across_core_modules() -> None:
+    package = Path(cf_ai_gateway.__file__).parent
+    offenders = []
+    for path in sorted(package.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level > 0:
+                names = [a.name for a in node.names if a.name.startswith("_")]
+                offenders += [f"{path.name}: {n}" for n in names if n != "__version__"]
+    assert offenders == []
 
 
 def test_version() -> None:

@@ -4,7 +4,12 @@ import re
 
 import pytest
 from cf_ai_gateway import PROVIDERS, get_provider, split_model
-from cf_ai_gateway.providers import auth_headers, check_chat_model, check_step_model
+from cf_ai_gateway.providers import (
+    auth_headers,
+    check_chat_model,
+    check_step_model,
+    is_provider_segment,
+)
 
 
 @pytest.mark.parametrize(
@@ -168,3 +173,29 @@ def test_check_step_model_rejects(model: str, named: str) -> None:
 
 def test_check_step_model_returns_provider() -> None:
     assert check_step_model("groq/llama-3.1-8b-instant").slug == "groq"
+
+
+@pytest.mark.parametrize(
+    ("segment", "expected"),
+    [
+        ("openai", True),
+        ("perplexity-ai", True),  # path segment
+        ("perplexity", True),  # unified prefix
+        ("gemini", True),  # alias
+        ("custom-my-llm", True),
+        ("custom-", False),
+        ("compat", False),  # a surface, not a provider
+        ("v1", False),
+        ("OpenAI", False),  # URL segments are matched as written
+        ("", False),
+    ],
+)
+def test_is_provider_segment(segment: str, expected: bool) -> None:
+    assert is_provider_segment(segment) is expected
+
+
+def test_every_registered_name_is_a_provider_segment() -> None:
+    for p in PROVIDERS:
+        for key in (p.slug, p.unified_prefix, *p.aliases):
+            if key is not None:
+                assert is_provider_segment(key), key

@@ -5,6 +5,9 @@ from cf_ai_gateway import (
     NO_RETRY,
     BadRequestError,
     GatewayConnectionError,
+    GatewayError,
+    GatewayTimeoutError,
+    GuardrailsUnavailableError,
     ProviderError,
     RateLimitError,
     RetryPolicy,
@@ -36,6 +39,29 @@ def test_retry_after() -> None:
     assert policy.delay_for(1, RateLimitError("x", retry_after=4)) == 4.0
     assert policy.delay_for(1, RateLimitError("x", retry_after=11)) is None
     assert policy.delay_for(1, RateLimitError("x", retry_after=0)) == 0.0
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ProviderError("x", status_code=503, retryable=True, retry_after=4),
+        GatewayTimeoutError("x", status_code=504, retry_after=4),
+        GuardrailsUnavailableError("x", status_code=503, retry_after=4),
+    ],
+)
+def test_retry_after_of_any_retryable_error(error: GatewayError) -> None:
+    policy = RetryPolicy(max_retry_after=10, jitter=0)
+    assert policy.delay_for(1, error) == 4.0
+    error.retry_after = 10.5
+    assert policy.delay_for(1, error) is None  # over the cap: not waited for
+    error.retry_after = 10
+    assert policy.delay_for(1, error) == 10.0  # the cap itself is waited
+
+
+def test_retry_after_does_not_make_an_error_retryable() -> None:
+    policy = RetryPolicy()
+    assert policy.delay_for(1, BadRequestError("x", retry_after=1)) is None
+    assert policy.delay_for(3, ProviderError("x", retryable=True, retry_after=1)) is None
 
 
 @pytest.mark.parametrize(

@@ -17,16 +17,18 @@ import contextlib
 import copy
 import dataclasses
 import threading
-from typing import Any, Literal
+from typing import Any
 
 from cf_ai_gateway import (
     ENV_PROVIDER_API_KEY,
+    ENV_TOKEN,
     AsyncGatewayClient,
     ClientConfig,
     ClientPair,
     Gateway,
     GatewayClient,
     GatewayOptions,
+    Surface,
     model_for_base_url,
     options_from_value,
     parse_base_url,
@@ -34,7 +36,6 @@ from cf_ai_gateway import (
 )
 from cf_ai_gateway import wire as _wire
 from cf_ai_gateway.chat import looks_like_credential
-from cf_ai_gateway.config import ENV_TOKEN
 from langchain_core.utils import secret_from_env
 from pydantic import (
     AliasChoices,
@@ -53,8 +54,6 @@ __all__ = [
     "check_body_keys",
     "credential_hint",
 ]
-
-Surface = Literal["compat", "provider", "rest"]
 
 _GATEWAY_CREDENTIAL = ("cf", "aig", "gateway", "cloudflare")
 

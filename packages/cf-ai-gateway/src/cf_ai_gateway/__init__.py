@@ -7,7 +7,7 @@ Framework adapters (LangChain, LlamaIndex, LiteLLM) and the local emulator are e
 ``pip install "cf-ai-gateway[langchain]"``.
 """
 
-from ._requests import GatewayResult, Surface
+from ._responses import GatewayResult
 from ._version import __version__
 from .capabilities import ModelCapabilities, model_capabilities
 from .chat import (
@@ -20,6 +20,7 @@ from .chat import (
     Usage,
 )
 from .client import (
+    DEFAULT_TIMEOUT,
     AsyncChatCompletionStream,
     AsyncGatewayClient,
     ChatCompletionStream,
@@ -28,6 +29,7 @@ from .client import (
 from .client_pool import ClientConfig, ClientPair, close_shared_clients, shared_clients
 from .config import (
     ENV_PROVIDER_API_KEY,
+    ENV_TOKEN,
     Gateway,
     GatewayConfigError,
     model_for_base_url,
@@ -74,10 +76,13 @@ from .response_info import CacheStatus, GatewayResponseInfo
 from .retry import NO_RETRY, RetryPolicy
 from .universal import UniversalStep
 from .urls import ParsedGatewayURL, parse_gateway_url
+from .wire import Surface, URLSurface
 
 __all__ = [
+    "DEFAULT_TIMEOUT",
     "DYNAMIC_PREFIX",
     "ENV_PROVIDER_API_KEY",
+    "ENV_TOKEN",
     "NO_RETRY",
     "PROVIDERS",
     "AsyncChatCompletionStream",
@@ -123,6 +128,7 @@ __all__ = [
     "StreamInterruptedError",
     "Surface",
     "ToolCall",
+    "URLSurface",
     "UniversalStep",
     "Usage",
     "__version__",

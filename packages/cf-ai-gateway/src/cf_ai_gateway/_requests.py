@@ -1,46 +1,23 @@
-"""What the sync and async clients share: building requests and reading responses (no I/O)."""
+"""Building requests, shared by the sync and async clients (no I/O): a call's body, options and
+credentials become a :class:`PreparedRequest` (method, URL, headers, JSON, the secrets to redact
+from anything shown later). Reading responses is ``_responses``; the retry loop ``_retry_flow``."""
 
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from . import wire
 from ._version import __version__
 from .config import Gateway, GatewayConfigError
-from .errors import (
-    GatewayConnectionError,
-    GatewayError,
-    GatewayTimeoutError,
-    InvalidResponseError,
-    ProviderError,
-    StreamInterruptedError,
-    error_from_response,
-    redact,
-)
 from .options import GatewayOptions
 from .providers import auth_headers, check_chat_model, get_provider, split_model
-from .response_info import GatewayResponseInfo
 from .universal import UniversalStep
+from .wire import SURFACES, Surface
 
-logger = logging.getLogger("cf_ai_gateway")
-
-Surface = Literal["compat", "provider", "rest"]
-SURFACES: tuple[Surface, ...] = ("compat", "provider", "rest")
 USER_AGENT = f"cf-ai-gateway-python/{__version__}"
-
-
-@dataclass(frozen=True)
-class GatewayResult:
-    """A parsed JSON response with the gateway's metadata about it."""
-
-    data: Any
-    info: GatewayResponseInfo
-    status_code: int
-    headers: Mapping[str, str]
 
 
 @dataclass(frozen=True)
@@ -72,7 +49,10 @@ def _check_body(body: object, kind: str) -> dict[str, Any]:
 
 
 class RequestBuilder:
-    """Turns calls into ``PreparedRequest`` objects and responses into results or errors."""
+    """Turns a client's calls into ``PreparedRequest`` objects: URL per surface, gateway and
+    provider headers, validated bodies. It holds the client's configuration (gateway, surface,
+    provider key, default headers) and does nothing else: reading responses needs none of that
+    state and lives in ``_responses``."""
 
     def __init__(
         self,
@@ -207,7 +187,7 @@ class RequestBuilder:
                 try:
                     step = UniversalStep(**step)
                 except TypeError as exc:
-                    raise ValueError(f"steps[{i}] is not a valid step: {exc}") from None
+                    raise ValueError(f"steps[{i}] is not a valid step: {exc}") from exc
             if not isinstance(step, UniversalStep):
                 raise TypeError(f"steps[{i}] must be a UniversalStep, not {type(step).__name__}")
             body.append(step.to_dict())
@@ -217,7 +197,7 @@ class RequestBuilder:
         return PreparedRequest("POST", self.gateway.universal_url(), headers, body, tuple(secrets))
 
     def management(
-        self, method: str, url: str, params: Mapping[str, Any] | None = None, json_body: Any = None
+        self, method: str, url: str, params: Mapping[str, Any] | None = None
     ) -> PreparedRequest:
         if not self.gateway.token:
             raise GatewayConfigError(
@@ -230,40 +210,7 @@ class RequestBuilder:
 
             query = {k: _query_value(v) for k, v in params.items() if v is not None}
             url = f"{url}?{urlencode(query)}"
-        return PreparedRequest(method, url, headers, json_body, self._secrets(None))
-
-    # --- responses --------------------------------------------------------------------------
-
-    def result(
-        self, req: PreparedRequest, status: int, headers: Mapping[str, str], content: bytes
-    ) -> GatewayResult:
-        lower = {k.lower(): v for k, v in headers.items()}
-        info = GatewayResponseInfo.from_headers(lower, status_code=status)
-        logger.debug(
-            "%s -> %s (cache=%s log_id=%s step=%s)",
-            req.describe(),
-            status,
-            info.cache_status,
-            info.log_id,
-            info.step,
-        )
-        try:
-            data = json.loads(content)
-        except ValueError:
-            raise InvalidResponseError(
-                "the gateway answered 2xx with a body that is not JSON",
-                status_code=status,
-                info=info,
-                body=redact(content.decode("utf-8", "replace"), req.secrets)[:500],
-            ) from None
-        return GatewayResult(data, info, status, lower)
-
-    def error(
-        self, req: PreparedRequest, status: int, headers: Mapping[str, str], content: bytes
-    ) -> GatewayError:
-        err = error_from_response(status, headers, content, secrets=req.secrets)
-        logger.debug("%s -> %s %s", req.describe(), status, type(err).__name__)
-        return err
+        return PreparedRequest(method, url, headers, None, self._secrets(None))
 
 
 def _query_value(value: Any) -> str:
@@ -283,74 +230,3 @@ def _credential_values(headers: Mapping[str, str]) -> list[str]:
             if value.lower().startswith("bearer "):
                 values.append(value[7:])
     return values
-
-
-def transport_error(exc: Exception, req: PreparedRequest) -> GatewayError:
-    """Translate an httpx transport exception into our hierarchy (never a bare httpx error)."""
-    import httpx
-
-    text = redact(f"{type(exc).__name__}: {exc}", req.secrets)
-    if isinstance(exc, httpx.TimeoutException):
-        return GatewayTimeoutError(f"request timed out ({text})")
-    return GatewayConnectionError(f"could not reach the gateway ({text})")
-
-
-def stream_error(
-    exc: Exception, info: GatewayResponseInfo, secrets: tuple[str, ...]
-) -> GatewayError:
-    """Translate an httpx failure after a stream started (never retryable: output was seen)."""
-    import httpx
-
-    if isinstance(exc, httpx.TimeoutException):
-        return GatewayTimeoutError(
-            f"stream stalled ({type(exc).__name__})", info=info, retryable=False
-        )
-    return StreamInterruptedError(
-        f"the stream was cut off ({redact(str(exc), secrets) or type(exc).__name__})",
-        info=info,
-        status_code=info.status_code,
-    )
-
-
-def chunk_error(
-    chunk: Mapping[str, Any], info: GatewayResponseInfo, secrets: tuple[str, ...]
-) -> GatewayError | None:
-    """A provider error delivered inside a stream as ``{"error": {...}}``, if this is one."""
-    err = chunk.get("error")
-    if err is None:
-        return None
-    payload = json.dumps(chunk).encode()
-    mapped = error_from_response(info.status_code or 500, info.raw, payload, secrets=secrets)
-    # Output may already have been seen, so nothing raised mid-stream is retryable. A gateway
-    # error code keeps its type (a DLP/guardrails block stays a ContentBlockedError); anything
-    # else inside a 200 stream is the provider's error.
-    if mapped.code is not None and not isinstance(mapped, ProviderError):
-        mapped.retryable = False
-        return mapped
-    return ProviderError(
-        mapped.message,
-        status_code=info.status_code,
-        info=info,
-        body=mapped.body,
-        error_type=mapped.error_type,
-        provider_code=mapped.provider_code,
-        retryable=False,
-    )
-
-
-def destreamed_chunk(data: Mapping[str, Any]) -> dict[str, Any]:
-    """A non-streamed chat completion (guardrails de-stream responses) as one chunk."""
-    choices = []
-    for choice in data.get("choices") or []:
-        choices.append(
-            {
-                "index": choice.get("index", 0),
-                "delta": choice.get("message") or {},
-                "finish_reason": choice.get("finish_reason"),
-                "logprobs": choice.get("logprobs"),
-            }
-        )
-    chunk = {k: v for k, v in data.items() if k not in ("choices", "object")}
-    chunk["object"] = "chat.completion.chunk"
-    chunk["choices"] = choices
-    return chunk

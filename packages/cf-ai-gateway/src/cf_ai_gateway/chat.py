@@ -35,7 +35,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
-from ._requests import destreamed_chunk
+from ._streams import destreamed_chunk
 from .errors import InvalidResponseError
 from .options import GatewayOptions
 from .providers import DYNAMIC_PREFIX, check_step_model, get_provider, split_model
@@ -177,7 +177,7 @@ def check_fallback_model(model: str) -> None:
         raise ValueError(
             f"fallback_models entry {model!r}: {exc} (models that cannot be a universal step "
             "need client-side fallbacks, such as your framework's own fallback wrapper)"
-        ) from None
+        ) from exc
 
 
 def _known_provider(name: str) -> bool:

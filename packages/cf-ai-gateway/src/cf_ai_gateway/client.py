@@ -12,24 +12,16 @@ universal fallback endpoint through Cloudflare AI Gateway, over a pooled ``httpx
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
-from httpx_sse import EventSource
 
-from ._requests import (
-    GatewayResult,
-    PreparedRequest,
-    RequestBuilder,
-    Surface,
-    chunk_error,
-    destreamed_chunk,
-    stream_error,
-    transport_error,
-)
+from ._requests import PreparedRequest, RequestBuilder
+from ._responses import GatewayResult, read_result
+from ._retry_flow import Outcome, Sleep, retry_flow
+from ._streams import AsyncChatCompletionStream, ChatCompletionStream
 from .chat import (
     AsyncChatStream,
     ChatCall,
@@ -39,17 +31,14 @@ from .chat import (
     stream_of_reply,
 )
 from .config import Gateway
-from .errors import (
-    GatewayError,
-    InvalidResponseError,
-    redact,
-)
 from .options import GatewayOptions
 from .response_info import GatewayResponseInfo
 from .retry import RetryPolicy
 from .universal import UniversalStep
+from .wire import Surface
 
 __all__ = [
+    "DEFAULT_TIMEOUT",
     "AsyncChatCompletionStream",
     "AsyncGatewayClient",
     "ChatCompletionStream",
@@ -58,27 +47,12 @@ __all__ = [
 ]
 
 DEFAULT_TIMEOUT = 120.0
+"""Seconds for connect, read, write and pool, unless ``timeout=`` says otherwise."""
 
 
-def _is_event_stream(response: httpx.Response) -> bool:
-    return "text/event-stream" in response.headers.get("content-type", "")
-
-
-def _parse_event(data: str, info: GatewayResponseInfo, secrets: tuple[str, ...]) -> Any:
-    try:
-        chunk = json.loads(data)
-    except ValueError:
-        raise InvalidResponseError(
-            "a stream event is not JSON",
-            status_code=info.status_code,
-            info=info,
-            body=redact(data, secrets)[:500],
-        ) from None
-    if isinstance(chunk, dict):
-        err = chunk_error(chunk, info, secrets)
-        if err is not None:
-            raise err
-    return chunk
+def _stream_info(response: httpx.Response) -> GatewayResponseInfo:
+    """What the gateway said about a stream, from its headers (known before the first chunk)."""
+    return GatewayResponseInfo.from_headers(response.headers, status_code=response.status_code)
 
 
 class _ClientBase:
@@ -106,6 +80,24 @@ class _ClientBase:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(gateway={self.gateway!r}, surface={self.surface!r})"
 
+    def _chat_request(self, call: ChatCall, *, stream: bool) -> PreparedRequest:
+        """The request answering a :class:`ChatCall`: the universal endpoint when it has
+        fallbacks (answered in one piece, never streamed), else this client's surface."""
+        if call.fallback_models:
+            return self._builder.universal(
+                call.universal_steps(self._builder.api_key),
+                options=call.options,
+                extra_headers=call.extra_headers,
+            )
+        return self._builder.chat(
+            call.request_body(stream=stream),
+            options=call.options,
+            surface=None,
+            api_key=None,
+            stream=stream,
+            extra_headers=call.extra_headers,
+        )
+
     def _request(
         self, client: httpx.Client | httpx.AsyncClient, req: PreparedRequest, timeout: float | None
     ) -> httpx.Request:
@@ -113,91 +105,9 @@ class _ClientBase:
             req.method,
             req.url,
             headers=req.headers,
-            json=req.json if req.json is not None else None,
+            json=req.json,
             timeout=httpx.Timeout(timeout) if timeout is not None else self.timeout,
         )
-
-
-class ChatCompletionStream:
-    """An open chat-completions stream: ``info`` is known before the first chunk.
-
-    Iterate it for parsed chunk dicts; it closes itself at the end, or use it as a context
-    manager to close it early. Events are yielded as they arrive (no buffering).
-    """
-
-    def __init__(
-        self, response: httpx.Response, info: GatewayResponseInfo, secrets: tuple[str, ...]
-    ) -> None:
-        self.response = response
-        self.info = info
-        self._secrets = secrets
-
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        try:
-            if not _is_event_stream(self.response):
-                data = _parse_event(
-                    self.response.read().decode("utf-8", "replace"), self.info, self._secrets
-                )
-                yield destreamed_chunk(data)
-                return
-            for event in EventSource(self.response).iter_sse():
-                if event.data == "[DONE]":
-                    return
-                if not event.data:
-                    continue
-                yield _parse_event(event.data, self.info, self._secrets)
-        except httpx.TransportError as exc:
-            raise stream_error(exc, self.info, self._secrets) from None
-        finally:
-            self.response.close()
-
-    def close(self) -> None:
-        self.response.close()
-
-    def __enter__(self) -> ChatCompletionStream:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-class AsyncChatCompletionStream:
-    """The async twin of :class:`ChatCompletionStream` (``async for`` / ``async with``)."""
-
-    def __init__(
-        self, response: httpx.Response, info: GatewayResponseInfo, secrets: tuple[str, ...]
-    ) -> None:
-        self.response = response
-        self.info = info
-        self._secrets = secrets
-
-    async def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
-        try:
-            if not _is_event_stream(self.response):
-                raw = await self.response.aread()
-                yield destreamed_chunk(
-                    _parse_event(raw.decode("utf-8", "replace"), self.info, self._secrets)
-                )
-                return
-            async for event in EventSource(self.response).aiter_sse():
-                if event.data == "[DONE]":
-                    return
-                if not event.data:
-                    continue
-                yield _parse_event(event.data, self.info, self._secrets)
-        except httpx.TransportError as exc:
-            raise stream_error(exc, self.info, self._secrets) from None
-        finally:
-            await self.response.aclose()
-
-    async def aclose(self) -> None:
-        await self.response.aclose()
-
-    async def __aenter__(self) -> AsyncChatCompletionStream:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
 
 
 class GatewayClient(_ClientBase):
@@ -245,27 +155,29 @@ class GatewayClient(_ClientBase):
         self.close()
 
     def _send(self, req: PreparedRequest, *, stream: bool, timeout: float | None) -> httpx.Response:
-        attempt = 0
+        """Drive the shared retry flow with blocking I/O; a 2xx response is returned open."""
+        flow = retry_flow(req, self.retry)
+        outcome: Outcome | None = None
         while True:
-            attempt += 1
+            step = flow.send(outcome)  # raises the final GatewayError
+            outcome = None
+            if isinstance(step, Sleep):
+                self._sleep(step.seconds)
+                continue
             try:
                 response = self._http.send(self._request(self._http, req, timeout), stream=stream)
-            except httpx.HTTPError as exc:
-                error = transport_error(exc, req)
-            else:
                 if response.is_success:
                     return response
-                content = response.read()
-                response.close()
-                error = self._builder.error(req, response.status_code, response.headers, content)
-            delay = self.retry.delay_for(attempt, error)
-            if delay is None:
-                raise error
-            self._sleep(delay)
+                try:
+                    response.read()
+                finally:
+                    response.close()
+                outcome = response
+            except httpx.HTTPError as exc:
+                outcome = exc
 
     def _json(self, req: PreparedRequest, timeout: float | None) -> GatewayResult:
-        response = self._send(req, stream=False, timeout=timeout)
-        return self._builder.result(req, response.status_code, response.headers, response.content)
+        return read_result(req, self._send(req, stream=False, timeout=timeout))
 
     def chat_completions(
         self,
@@ -308,8 +220,7 @@ class GatewayClient(_ClientBase):
             extra_headers=extra_headers,
         )
         response = self._send(req, stream=True, timeout=timeout)
-        info = GatewayResponseInfo.from_headers(response.headers, status_code=response.status_code)
-        return ChatCompletionStream(response, info, req.secrets)
+        return ChatCompletionStream(response, _stream_info(response), req.secrets)
 
     def embeddings(
         self,
@@ -355,20 +266,7 @@ class GatewayClient(_ClientBase):
     def chat(self, call: ChatCall, *, timeout: float | None = None) -> ChatReply:
         """Answer a :class:`~cf_ai_gateway.chat.ChatCall`: on this client's surface, or
         through the universal endpoint when the call has ``fallback_models``."""
-        if call.fallback_models:
-            result = self.universal(
-                call.universal_steps(self._builder.api_key),
-                options=call.options,
-                extra_headers=call.extra_headers,
-                timeout=timeout,
-            )
-        else:
-            result = self.chat_completions(
-                call.request_body(stream=False),
-                options=call.options,
-                extra_headers=call.extra_headers,
-                timeout=timeout,
-            )
+        result = self._json(self._chat_request(call, stream=False), timeout)
         return ChatReply.from_response(call, result.data, result.info)
 
     def stream_chat(self, call: ChatCall, *, timeout: float | None = None) -> ChatStream:
@@ -376,12 +274,9 @@ class GatewayClient(_ClientBase):
         ``fallback_models`` the universal endpoint answers in one piece: one delta."""
         if call.fallback_models:
             return stream_of_reply(call, self.chat(call, timeout=timeout))
-        stream = self.stream_chat_completions(
-            call.request_body(stream=True),
-            options=call.options,
-            extra_headers=call.extra_headers,
-            timeout=timeout,
-        )
+        req = self._chat_request(call, stream=True)
+        response = self._send(req, stream=True, timeout=timeout)
+        stream = ChatCompletionStream(response, _stream_info(response), req.secrets)
         return ChatStream(call, stream.info, iter(stream), stream.close)
 
 
@@ -411,7 +306,7 @@ class AsyncGatewayClient(_ClientBase):
         self._http = http_client if http_client is not None else httpx.AsyncClient()
         import asyncio  # here, not at module level: sync-only users never pay for asyncio
 
-        self._sleep: Callable[[float], Any] = asyncio.sleep
+        self._sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
     async def aclose(self) -> None:
         if self._owns_client:
@@ -426,29 +321,30 @@ class AsyncGatewayClient(_ClientBase):
     async def _send(
         self, req: PreparedRequest, *, stream: bool, timeout: float | None
     ) -> httpx.Response:
-        attempt = 0
+        """Drive the shared retry flow with async I/O; a 2xx response is returned open."""
+        flow = retry_flow(req, self.retry)
+        outcome: Outcome | None = None
         while True:
-            attempt += 1
+            step = flow.send(outcome)  # raises the final GatewayError
+            outcome = None
+            if isinstance(step, Sleep):
+                await self._sleep(step.seconds)
+                continue
             try:
-                response = await self._http.send(
-                    self._request(self._http, req, timeout), stream=stream
-                )
-            except httpx.HTTPError as exc:
-                error: GatewayError = transport_error(exc, req)
-            else:
+                request = self._request(self._http, req, timeout)
+                response = await self._http.send(request, stream=stream)
                 if response.is_success:
                     return response
-                content = await response.aread()
-                await response.aclose()
-                error = self._builder.error(req, response.status_code, response.headers, content)
-            delay = self.retry.delay_for(attempt, error)
-            if delay is None:
-                raise error
-            await self._sleep(delay)
+                try:
+                    await response.aread()
+                finally:
+                    await response.aclose()
+                outcome = response
+            except httpx.HTTPError as exc:
+                outcome = exc
 
     async def _json(self, req: PreparedRequest, timeout: float | None) -> GatewayResult:
-        response = await self._send(req, stream=False, timeout=timeout)
-        return self._builder.result(req, response.status_code, response.headers, response.content)
+        return read_result(req, await self._send(req, stream=False, timeout=timeout))
 
     async def chat_completions(
         self,
@@ -492,8 +388,7 @@ class AsyncGatewayClient(_ClientBase):
             extra_headers=extra_headers,
         )
         response = await self._send(req, stream=True, timeout=timeout)
-        info = GatewayResponseInfo.from_headers(response.headers, status_code=response.status_code)
-        return AsyncChatCompletionStream(response, info, req.secrets)
+        return AsyncChatCompletionStream(response, _stream_info(response), req.secrets)
 
     async def embeddings(
         self,
@@ -537,30 +432,14 @@ class AsyncGatewayClient(_ClientBase):
 
     async def chat(self, call: ChatCall, *, timeout: float | None = None) -> ChatReply:
         """Async :meth:`GatewayClient.chat`."""
-        if call.fallback_models:
-            result = await self.universal(
-                call.universal_steps(self._builder.api_key),
-                options=call.options,
-                extra_headers=call.extra_headers,
-                timeout=timeout,
-            )
-        else:
-            result = await self.chat_completions(
-                call.request_body(stream=False),
-                options=call.options,
-                extra_headers=call.extra_headers,
-                timeout=timeout,
-            )
+        result = await self._json(self._chat_request(call, stream=False), timeout)
         return ChatReply.from_response(call, result.data, result.info)
 
     async def stream_chat(self, call: ChatCall, *, timeout: float | None = None) -> AsyncChatStream:
         """Async :meth:`GatewayClient.stream_chat` (``await`` it, then ``async for``)."""
         if call.fallback_models:
             return async_stream_of_reply(call, await self.chat(call, timeout=timeout))
-        stream = await self.stream_chat_completions(
-            call.request_body(stream=True),
-            options=call.options,
-            extra_headers=call.extra_headers,
-            timeout=timeout,
-        )
+        req = self._chat_request(call, stream=True)
+        response = await self._send(req, stream=True, timeout=timeout)
+        stream = AsyncChatCompletionStream(response, _stream_info(response), req.secrets)
         return AsyncChatStream(call, stream.info, stream.__aiter__(), stream.aclose)

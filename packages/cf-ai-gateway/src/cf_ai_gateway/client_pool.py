@@ -31,10 +31,10 @@ from typing import Any
 
 import httpx
 
-from ._requests import Surface
 from .client import DEFAULT_TIMEOUT, AsyncGatewayClient, GatewayClient
 from .config import Gateway
 from .retry import RetryPolicy
+from .wire import Surface
 
 __all__ = [
     "SHARED_CLIENTS_MAX",

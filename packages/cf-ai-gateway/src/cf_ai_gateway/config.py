@@ -226,7 +226,7 @@ class Gateway:
         try:
             parsed = parse_gateway_url(url)
         except ValueError as exc:
-            raise GatewayConfigError(str(exc)) from None
+            raise GatewayConfigError(str(exc)) from exc
         values: dict[str, Any] = {
             "account_id": parsed.account_id,
             "gateway_id": parsed.gateway_id,

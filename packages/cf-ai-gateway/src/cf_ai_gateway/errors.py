@@ -2,32 +2,41 @@
 
 ::
 
-    GatewayError                      base: status_code, code, message, info, retryable
+    GatewayError                      base: message, status_code, code, info, body, retryable,
+    │                                 retry_after, error_type, provider_code, log_id
     ├── GatewayConnectionError        could not connect / connection dropped (retryable)
     │   └── StreamInterruptedError    the connection dropped after a stream had started
-    ├── GatewayTimeoutError           client timeout, or the gateway's request timeout (retryable)
-    ├── InvalidResponseError          a 2xx body that is not what the endpoint promises
-    ├── BadRequestError               400/404/422 not covered below
+    ├── GatewayTimeoutError           client timeout, 408/504, or the gateway's request timeout
+    │                                 (retryable; not once a stream has started)
+    ├── InvalidResponseError          a 2xx body (or stream event) that is not what was promised
+    ├── BadRequestError               400/404/413/422 not covered below
     │   ├── GatewayNotFoundError      2001: the gateway does not exist
     │   ├── ByokCredentialError       2040: the BYOK alias has no stored key
     │   └── ModelNotFoundError        7000/7003: REST API has no route / model
-    ├── GatewayAuthenticationError    2009: missing or invalid cf-aig-authorization
+    ├── GatewayAuthenticationError    2009, or 401/403 with a gateway body: cf-aig-authorization
     ├── ProviderAuthenticationError   a provider's own 401/403
-    ├── InsufficientBalanceError      2005/2021: credits needed
+    ├── InsufficientBalanceError      2005/2021, 402: credits needed
     ├── ContentBlockedError
     │   ├── GuardrailsBlockedError    2016/2017
     │   └── DLPBlockedError           2029/2030
-    ├── RateLimitError                429 (retry_after from Retry-After)
+    ├── RateLimitError                429 (retryable)
     └── ProviderError                 other upstream errors (5xx, ...), provider message kept
-        └── GuardrailsUnavailableError 7013
+        └── GuardrailsUnavailableError 7013 (retryable)
 
 The mapping looks at the gateway error **code** first (2009 has been seen with HTTP 400 and
 401), then at the HTTP status. Messages and body excerpts never contain credentials.
+
+The server's retry signals are read for every status: ``retry_after`` (seconds) comes from
+``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date), and an explicit
+``x-should-retry: true|false`` overrides the status-based ``retryable``. An error translated
+from another exception (an ``httpx`` transport error, a JSON decode error) keeps it as
+``__cause__``.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable, Mapping
 from email.utils import parsedate_to_datetime
@@ -83,9 +92,20 @@ def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
 
 
 class GatewayError(Exception):
-    """Base of every error this project raises for gateway traffic."""
+    """Base of every error this project raises for gateway traffic: ``except GatewayError``
+    catches them all, and no bare ``httpx`` exception escapes the clients.
+
+    ``status_code`` and ``code`` (the gateway's error code, when its body had one) say what
+    happened; ``info`` carries the gateway's response headers (``log_id`` finds the request in
+    the gateway's logs); ``body`` is a redacted excerpt of the response body. ``retryable`` says
+    whether sending the same request again may succeed, and ``retry_after`` how many seconds
+    the server asked to wait first (``None`` when it did not say); the client's
+    :class:`~cf_ai_gateway.RetryPolicy` already used both before this was raised.
+    """
 
     default_retryable = False
+    retry_after: float | None = None
+    """Seconds the server asked to wait (``retry-after-ms`` / ``Retry-After``), else ``None``."""
 
     def __init__(
         self,
@@ -98,6 +118,7 @@ class GatewayError(Exception):
         error_type: str | None = None,
         provider_code: str | None = None,
         retryable: bool | None = None,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -108,9 +129,11 @@ class GatewayError(Exception):
         self.error_type = error_type
         self.provider_code = provider_code
         self.retryable = self.default_retryable if retryable is None else retryable
+        self.retry_after = retry_after
 
     @property
     def log_id(self) -> str | None:
+        """The gateway's log id for this request (``cf-aig-log-id``), if it sent one."""
         return self.info.log_id
 
     def __str__(self) -> str:
@@ -144,76 +167,112 @@ def _rebuild(cls: type[GatewayError], message: str, state: dict[str, Any]) -> Ga
 
 
 class GatewayConnectionError(GatewayError):
+    """The gateway could not be reached, or the connection dropped before a response arrived
+    (DNS, refused, TLS, reset). Retryable: the client already retried per its ``RetryPolicy``;
+    if it persists, check the network, a proxy, or a custom ``base_url``. The ``httpx``
+    exception is the ``__cause__``."""
+
     default_retryable = True
 
 
 class StreamInterruptedError(GatewayConnectionError):
-    """The connection failed after a stream had started; never retried automatically."""
+    """The connection failed after a stream had started. Never retried automatically: the
+    caller may already have shown the chunks it received. Start a new request if partial output
+    is acceptable to repeat; ``info.log_id`` finds the request in the gateway's logs."""
 
     default_retryable = False
 
 
 class GatewayTimeoutError(GatewayError):
+    """No answer in time: the client's timeout (``timeout=``), an HTTP 408/504, or the gateway's
+    own ``cf-aig-request-timeout``. Retryable before a stream starts; a stream that stalls
+    mid-way raises it with ``retryable=False``. Raise the timeout, or set
+    ``GatewayOptions(request_timeout_ms=...)`` so the gateway can fall back sooner."""
+
     default_retryable = True
 
 
 class InvalidResponseError(GatewayError):
-    pass
+    """The gateway answered 2xx, but the body (or a stream event) is not what the endpoint
+    promises, such as a body that is not JSON. Not retryable; ``body`` holds a redacted excerpt.
+    Often a proxy or a wrong ``base_url`` answering in the gateway's place."""
 
 
 class BadRequestError(GatewayError):
-    pass
+    """The request was rejected as malformed (HTTP 400/404/413/422 without a more specific
+    cause below). Not retryable: fix the request; ``message`` is the gateway's or provider's."""
 
 
 class GatewayNotFoundError(BadRequestError):
-    pass
+    """Gateway code 2001: the account has no gateway with this id. Check ``gateway_id`` and
+    ``account_id`` (only the gateway ``default`` is created on first use)."""
 
 
 class ByokCredentialError(BadRequestError):
-    pass
+    """Gateway code 2040: the BYOK alias (``byok_alias``, default ``default``) has no stored
+    provider key. Store a key for this provider in the gateway, or pass ``api_key=``."""
 
 
 class ModelNotFoundError(BadRequestError):
-    pass
+    """REST API codes 7000/7003: no route for this endpoint, or the model is not in the
+    catalogue. Check the model name (the REST API uses catalogue names such as
+    ``openai/gpt-4o-mini``) or use another surface."""
 
 
 class GatewayAuthenticationError(GatewayError):
-    pass
+    """Gateway code 2009 (seen with HTTP 400 and 401), or a 401/403 with a gateway or Cloudflare
+    API body: the Cloudflare token (``cf-aig-authorization``, or ``Authorization`` on the REST
+    and management APIs) is missing, invalid or lacks permission. Check ``Gateway(token=...)``
+    / ``CF_AIG_TOKEN``; not retryable."""
 
 
 class ProviderAuthenticationError(GatewayError):
-    pass
+    """The provider itself answered 401/403: the provider key (``api_key=``) is missing,
+    invalid or not allowed this model. With BYOK / Unified Billing, create the client without
+    ``api_key`` so the gateway injects the stored key; not retryable."""
 
 
 class InsufficientBalanceError(GatewayError):
-    pass
+    """Gateway codes 2005/2021 or HTTP 402: Unified Billing or the guardrails scanner needs
+    credits. Top up the account or send your own provider key; not retryable."""
 
 
 class ContentBlockedError(GatewayError):
-    pass
+    """The gateway blocked the prompt or the response (guardrails or DLP). Not retryable with
+    the same content; ``info.dlp`` has DLP findings when the gateway sent them. Catch this to
+    handle both kinds alike."""
 
 
 class GuardrailsBlockedError(ContentBlockedError):
-    pass
+    """Gateway codes 2016 (prompt) / 2017 (response): a guardrails rule blocked the content.
+    Change the content or the gateway's guardrails settings."""
 
 
 class DLPBlockedError(ContentBlockedError):
-    pass
+    """Gateway codes 2029 (request) / 2030 (response): a data loss prevention rule blocked the
+    content. Remove the sensitive data or change the gateway's DLP profile."""
 
 
 class RateLimitError(GatewayError):
-    default_retryable = True
+    """HTTP 429: the gateway's rate limit, a spend limit, the Unified Billing cap, or the
+    provider's own limit. Retryable: the client waits ``retry_after`` when the server gave one
+    (up to ``RetryPolicy.max_retry_after``), else backs off. If it persists, slow down or raise
+    the limit in the gateway's settings."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
-        super().__init__(message, **kw)
-        self.retry_after = retry_after
+    default_retryable = True
 
 
 class ProviderError(GatewayError):
-    pass
+    """Any other upstream error (5xx, unknown 4xx, an error event inside a stream); the
+    provider's ``message``, ``error_type`` and ``provider_code`` are kept. HTTP 409, 500, 502,
+    503 and 529 are retryable; gateway-side retries (``GatewayOptions(max_attempts=...)``) or
+    universal fallbacks ride out a failing provider."""
 
 
 class GuardrailsUnavailableError(ProviderError):
+    """Gateway code 7013 (HTTP 503): the guardrails scanner is unavailable and a Block rule
+    applies, so the request was not sent. Retryable; it usually passes shortly."""
+
     default_retryable = True
 
 
@@ -317,9 +376,11 @@ def parse_retry_after(value: str | None) -> float | None:
         return None
     value = value.strip()
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return None if math.isnan(seconds) else max(0.0, seconds)
     try:
         from datetime import datetime, timezone
 
@@ -327,6 +388,27 @@ def parse_retry_after(value: str | None) -> float | None:
         return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
     except (TypeError, ValueError, IndexError):
         return None
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds the server asked to wait: ``retry-after-ms`` first, then ``Retry-After``
+    (``headers`` lower-cased); a value that does not parse counts as absent."""
+    millis = headers.get(wire.H_RETRY_AFTER_MS, "").strip()
+    if millis:
+        try:
+            value = float(millis)
+        except ValueError:
+            pass
+        else:
+            if not math.isnan(value):
+                return max(0.0, value / 1000)
+    return parse_retry_after(headers.get(wire.H_RETRY_AFTER))
+
+
+def _should_retry(headers: Mapping[str, str]) -> bool | None:
+    """The server's explicit ``x-should-retry: true|false`` (``headers`` lower-cased)."""
+    value = headers.get(wire.H_SHOULD_RETRY, "").strip().lower()
+    return {"true": True, "false": False}.get(value)
 
 
 def _html_title(text: str) -> str | None:
@@ -394,8 +476,8 @@ def error_from_response(
         GuardrailsUnavailableError,
     ):
         kwargs["retryable"] = True
-    if cls is RateLimitError:
-        return RateLimitError(
-            message, retry_after=parse_retry_after(lower.get("retry-after")), **kwargs
-        )
-    return cls(message, **kwargs)
+    should_retry = _should_retry(lower)
+    if should_retry is not None:
+        # The server's explicit word beats the status (openai-python's ``_should_retry``).
+        kwargs["retryable"] = should_retry
+    return cls(message, retry_after=_retry_after(lower), **kwargs)

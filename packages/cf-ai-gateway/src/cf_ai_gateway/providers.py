@@ -27,6 +27,7 @@ __all__ = [
     "check_chat_model",
     "check_step_model",
     "get_provider",
+    "is_provider_segment",
     "split_model",
 ]
 
@@ -66,89 +67,181 @@ class Provider:
 
 
 PROVIDERS: tuple[Provider, ...] = (
-    Provider("OpenAI", "openai", "openai", "bearer", "chat/completions", "embeddings", "responses"),
     Provider(
-        "Anthropic",
-        "anthropic",
-        "anthropic",
-        "x-api-key",
-        None,
-        None,
-        "v1/messages",
+        name="OpenAI",
+        slug="openai",
+        unified_prefix="openai",
+        auth_style="bearer",
+        chat_path="chat/completions",
+        embeddings_path="embeddings",
+        native_path="responses",
+    ),
+    Provider(
+        name="Anthropic",
+        slug="anthropic",
+        unified_prefix="anthropic",
+        auth_style="x-api-key",
+        native_path="v1/messages",
         extra_headers=(("anthropic-version", "2023-06-01"),),
     ),
     Provider(
-        "Google AI Studio",
-        "google-ai-studio",
-        "google-ai-studio",
-        "x-goog-api-key",
-        None,
-        None,
-        "v1/models",
+        name="Google AI Studio",
+        slug="google-ai-studio",
+        unified_prefix="google-ai-studio",
+        auth_style="x-goog-api-key",
+        native_path="v1/models",
         aliases=("google", "gemini"),
     ),
     Provider(
-        "Google Vertex AI",
-        "google-vertex-ai",
-        "google-vertex-ai",
-        "bearer",
-        None,
-        None,
-        "v1/projects",
+        name="Google Vertex AI",
+        slug="google-vertex-ai",
+        unified_prefix="google-vertex-ai",
+        auth_style="bearer",
+        native_path="v1/projects",
         aliases=("vertex", "vertex-ai"),
     ),
     Provider(
-        "Workers AI",
-        "workers-ai",
-        "workers-ai",
-        "bearer",
-        "v1/chat/completions",
-        "v1/embeddings",
+        name="Workers AI",
+        slug="workers-ai",
+        unified_prefix="workers-ai",
+        auth_style="bearer",
+        chat_path="v1/chat/completions",
+        embeddings_path="v1/embeddings",
         aliases=("workers", "cloudflare"),
     ),
-    Provider("Azure OpenAI", "azure-openai", None, "api-key", None, None, None, aliases=("azure",)),
     Provider(
-        "Amazon Bedrock",
-        "aws-bedrock",
-        "aws-bedrock",
-        "sigv4",
-        None,
-        None,
-        "bedrock-runtime",
+        name="Azure OpenAI",
+        slug="azure-openai",
+        unified_prefix=None,
+        auth_style="api-key",
+        aliases=("azure",),
+    ),
+    Provider(
+        name="Amazon Bedrock",
+        slug="aws-bedrock",
+        unified_prefix="aws-bedrock",
+        auth_style="sigv4",
+        native_path="bedrock-runtime",
         aliases=("bedrock",),
     ),
-    Provider("Groq", "groq", "groq", "bearer", "chat/completions", "embeddings"),
     Provider(
-        "Mistral",
-        "mistral",
-        "mistral",
-        "bearer",
-        "v1/chat/completions",
-        "v1/embeddings",
+        name="Groq",
+        slug="groq",
+        unified_prefix="groq",
+        auth_style="bearer",
+        chat_path="chat/completions",
+        embeddings_path="embeddings",
+    ),
+    Provider(
+        name="Mistral",
+        slug="mistral",
+        unified_prefix="mistral",
+        auth_style="bearer",
+        chat_path="v1/chat/completions",
+        embeddings_path="v1/embeddings",
         aliases=("mistralai",),
     ),
-    Provider("Cohere", "cohere", "cohere", "bearer", None, None, "v1/chat"),
     Provider(
-        "Perplexity",
-        "perplexity-ai",
-        "perplexity",
-        "bearer",
-        "chat/completions",
+        name="Cohere",
+        slug="cohere",
+        unified_prefix="cohere",
+        auth_style="bearer",
+        native_path="v1/chat",
+    ),
+    Provider(
+        name="Perplexity",
+        slug="perplexity-ai",
+        unified_prefix="perplexity",
+        auth_style="bearer",
+        chat_path="chat/completions",
         aliases=("perplexity",),
     ),
-    Provider("xAI", "grok", "grok", "bearer", "v1/chat/completions", aliases=("xai",)),
-    Provider("DeepSeek", "deepseek", "deepseek", "bearer", "chat/completions"),
-    Provider("Cerebras", "cerebras", "cerebras", "bearer", "chat/completions"),
-    Provider("OpenRouter", "openrouter", None, "bearer", "v1/chat/completions", "v1/embeddings"),
-    Provider("Replicate", "replicate", None, "bearer", None, None, "v1/predictions"),
-    Provider("HuggingFace", "huggingface", None, "bearer", None, None, None, aliases=("hf",)),
-    Provider("Baseten", "baseten", None, "api-key", None, None, None),
-    Provider("Cartesia", "cartesia", None, "x-api-key", None, None, None),
-    Provider("ElevenLabs", "elevenlabs", None, "x-api-key", None, None, None),
-    Provider("Deepgram", "deepgram", None, "bearer", None, None, None),
-    Provider("Fal", "fal", None, "bearer", None, None, None),
-    Provider("Ideogram", "ideogram", None, "api-key", None, None, None),
-    Provider("Parallel", "parallel", None, "x-api-key", None, None, None),
+    Provider(
+        name="xAI",
+        slug="grok",
+        unified_prefix="grok",
+        auth_style="bearer",
+        chat_path="v1/chat/completions",
+        aliases=("xai",),
+    ),
+    Provider(
+        name="DeepSeek",
+        slug="deepseek",
+        unified_prefix="deepseek",
+        auth_style="bearer",
+        chat_path="chat/completions",
+    ),
+    Provider(
+        name="Cerebras",
+        slug="cerebras",
+        unified_prefix="cerebras",
+        auth_style="bearer",
+        chat_path="chat/completions",
+    ),
+    Provider(
+        name="OpenRouter",
+        slug="openrouter",
+        unified_prefix=None,
+        auth_style="bearer",
+        chat_path="v1/chat/completions",
+        embeddings_path="v1/embeddings",
+    ),
+    Provider(
+        name="Replicate",
+        slug="replicate",
+        unified_prefix=None,
+        auth_style="bearer",
+        native_path="v1/predictions",
+    ),
+    Provider(
+        name="HuggingFace",
+        slug="huggingface",
+        unified_prefix=None,
+        auth_style="bearer",
+        aliases=("hf",),
+    ),
+    Provider(
+        name="Baseten",
+        slug="baseten",
+        unified_prefix=None,
+        auth_style="api-key",
+    ),
+    Provider(
+        name="Cartesia",
+        slug="cartesia",
+        unified_prefix=None,
+        auth_style="x-api-key",
+    ),
+    Provider(
+        name="ElevenLabs",
+        slug="elevenlabs",
+        unified_prefix=None,
+        auth_style="x-api-key",
+    ),
+    Provider(
+        name="Deepgram",
+        slug="deepgram",
+        unified_prefix=None,
+        auth_style="bearer",
+    ),
+    Provider(
+        name="Fal",
+        slug="fal",
+        unified_prefix=None,
+        auth_style="bearer",
+    ),
+    Provider(
+        name="Ideogram",
+        slug="ideogram",
+        unified_prefix=None,
+        auth_style="api-key",
+    ),
+    Provider(
+        name="Parallel",
+        slug="parallel",
+        unified_prefix=None,
+        auth_style="x-api-key",
+    ),
 )
 
 _BY_KEY: dict[str, Provider] = {}
@@ -172,9 +265,26 @@ def get_provider(name: str | Provider) -> Provider:
     if _CUSTOM_RE.match(key):
         # Custom providers speak whatever their upstream speaks; OpenAI-compatible is the
         # common case and the only one we can build paths for.
-        return Provider(f"Custom ({key})", key, key, "bearer", "chat/completions", "embeddings")
+        return Provider(
+            name=f"Custom ({key})",
+            slug=key,
+            unified_prefix=key,
+            auth_style="bearer",
+            chat_path="chat/completions",
+            embeddings_path="embeddings",
+        )
     known = ", ".join(sorted(p.slug for p in PROVIDERS))
     raise ValueError(f"unknown provider {name!r}: expected one of {known}, or 'custom-{{slug}}'")
+
+
+def is_provider_segment(segment: str) -> bool:
+    """Whether a URL path segment names a provider: a path segment, unified prefix or alias of
+    the registry (exact spelling), or ``custom-{slug}``.
+
+    >>> is_provider_segment("openai"), is_provider_segment("custom-llm"), is_provider_segment("v1")
+    (True, True, False)
+    """
+    return segment in _BY_KEY or bool(_CUSTOM_RE.match(segment))
 
 
 def split_model(model: str) -> tuple[str, str]:

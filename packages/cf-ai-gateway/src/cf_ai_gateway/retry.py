@@ -1,9 +1,12 @@
 """The client-side retry policy (separate from the gateway's own upstream retries).
 
 Default: up to 2 retries with exponential backoff and jitter on 408/409/429/5xx, connection
-errors and timeouts, honouring ``Retry-After``. A stream is retried only until its response
-headers arrive; once chunks flow, nothing is retried (the caller may have seen output).
-The gateway's ``cf-aig-max-attempts`` retries happen server-side and add to these.
+errors and timeouts. The server's signals win over the defaults on every retryable status: a
+delay from ``retry-after-ms`` or ``Retry-After`` is waited instead of the backoff (a longer one
+than ``max_retry_after`` is not waited for: the error is raised), and an explicit
+``x-should-retry: true|false`` decides whether to retry at all. A stream is retried only until
+its response headers arrive; once chunks flow, nothing is retried (the caller may have seen
+output). The gateway's ``cf-aig-max-attempts`` retries happen server-side and add to these.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from .errors import GatewayError, RateLimitError
+from .errors import GatewayError
 
 __all__ = ["NO_RETRY", "RetryPolicy"]
 
@@ -20,10 +23,21 @@ __all__ = ["NO_RETRY", "RetryPolicy"]
 class RetryPolicy:
     """How the client retries a failed request before giving up.
 
-    ``max_retries`` counts retries after the first attempt. The delay before retry ``n``
-    (1-based) is ``min(max_delay, initial_delay * 2**(n-1))`` with up to ``jitter`` of it
-    removed at random, or the server's ``Retry-After`` when that is given and not longer
-    than ``max_retry_after`` (a longer one is not waited for: the error is raised).
+    ``max_retries`` counts retries after the first attempt. An error is retried when its
+    ``retryable`` is true (the status, or the server's ``x-should-retry``). The delay before
+    retry ``n`` (1-based) is the server's ``error.retry_after`` (from ``retry-after-ms`` or
+    ``Retry-After``) when it gave one and it is not longer than ``max_retry_after`` (a longer
+    one is not waited for: the error is raised); otherwise
+    ``min(max_delay, initial_delay * 2**(n-1))`` with up to ``jitter`` of it removed at random.
+
+    >>> policy = RetryPolicy(jitter=0)
+    >>> from cf_ai_gateway import ProviderError
+    >>> policy.delay_for(1, ProviderError("busy", status_code=503, retryable=True))
+    0.5
+    >>> policy.delay_for(1, ProviderError("busy", retryable=True, retry_after=2.5))
+    2.5
+    >>> policy.delay_for(1, ProviderError("busy", retryable=True, retry_after=600)) is None
+    True
     """
 
     max_retries: int = 2
@@ -46,7 +60,7 @@ class RetryPolicy:
         """Seconds to wait before retry ``retry_number``, or ``None`` to give up."""
         if retry_number > self.max_retries or not error.retryable:
             return None
-        if isinstance(error, RateLimitError) and error.retry_after is not None:
+        if error.retry_after is not None:
             if error.retry_after > self.max_retry_after:
                 return None
             return float(error.retry_after)

@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
 from urllib.parse import urlsplit
 
 from . import wire
-from .providers import _BY_KEY, _CUSTOM_RE
+from .providers import is_provider_segment
+from .wire import URLSurface
 
-__all__ = ["ParsedGatewayURL", "Surface", "parse_gateway_url"]
-
-Surface = Literal["compat", "provider", "universal", "rest"]
+__all__ = ["ParsedGatewayURL", "parse_gateway_url"]
 
 _REST_RE = re.compile(
     r"^(?P<prefix>.*?/client/v4)/accounts/(?P<account>[^/]+)/ai(?:/v1)?(?:/(?P<rest>.*))?$"
@@ -40,7 +38,8 @@ class ParsedGatewayURL:
     ``base_url`` is the gateway host plus version prefix (``https://gateway.ai.cloudflare.com/v1``)
     or, for a custom domain, the gateway root itself; ``api_base_url`` is set for REST URLs.
     ``surface``/``provider``/``endpoint`` say what the URL pointed at, for callers that want to
-    keep using it that way.
+    keep using it that way: a :data:`~cf_ai_gateway.URLSurface`, which besides the client
+    surfaces can be ``"universal"`` (the gateway root).
     """
 
     base_url: str | None
@@ -48,16 +47,16 @@ class ParsedGatewayURL:
     account_id: str | None
     gateway_id: str | None
     custom_domain: bool
-    surface: Surface
+    surface: URLSurface
     provider: str | None = None
     endpoint: str | None = None
 
 
-def _is_provider_segment(segment: str) -> bool:
-    return segment == "compat" or segment in _BY_KEY or bool(_CUSTOM_RE.match(segment))
+def _is_surface_segment(segment: str) -> bool:
+    return segment == "compat" or is_provider_segment(segment)
 
 
-def _tail(segments: list[str]) -> tuple[Surface, str | None, str | None]:
+def _tail(segments: list[str]) -> tuple[URLSurface, str | None, str | None]:
     """Surface, provider and endpoint named by the path after the gateway root."""
     if not segments:
         return "universal", None, None
@@ -108,11 +107,11 @@ def parse_gateway_url(url: str) -> ParsedGatewayURL:
     segments = [s for s in path.split("/") if s]
     # Gateway host shape: [prefix...]/v1/{account}/{gateway}[/tail...]
     for i, segment in enumerate(segments):
-        if _is_provider_segment(segment):
+        if _is_surface_segment(segment):
             # A surface segment comes first (``/openai/v1/chat/completions`` on a custom
             # domain): a later "v1" belongs to the provider path, not to the gateway host.
             break
-        if segment == "v1" and len(segments) >= i + 3 and not _is_provider_segment(segments[i + 1]):
+        if segment == "v1" and len(segments) >= i + 3 and not _is_surface_segment(segments[i + 1]):
             base = origin + "/" + "/".join(segments[: i + 1])
             account, gateway = segments[i + 1], segments[i + 2]
             surface, provider, endpoint = _tail(segments[i + 3 :])
@@ -126,7 +125,7 @@ def parse_gateway_url(url: str) -> ParsedGatewayURL:
         )
     # A custom domain: the root is everything before the first surface segment.
     for i, segment in enumerate(segments):
-        if _is_provider_segment(segment):
+        if _is_surface_segment(segment):
             surface, provider, endpoint = _tail(segments[i:])
             base = origin + "".join("/" + s for s in segments[:i])
             return ParsedGatewayURL(base, None, None, None, True, surface, provider, endpoint)

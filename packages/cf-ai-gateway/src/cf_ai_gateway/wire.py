@@ -21,6 +21,17 @@ DEFAULT_API_BASE_URL: Final = "https://api.cloudflare.com/client/v4"
 GATEWAY_HOST: Final = "gateway.ai.cloudflare.com"
 API_HOST: Final = "api.cloudflare.com"
 
+# --- Surfaces (spec section 1) -----------------------------------------------------------
+
+Surface = Literal["compat", "provider", "rest"]
+"""Where a client sends a chat request: the unified ``/compat`` endpoint, the provider-native
+path, or Cloudflare's REST API (``GatewayClient(surface=...)``)."""
+SURFACES: Final[tuple[Surface, ...]] = ("compat", "provider", "rest")
+
+URLSurface = Literal[Surface, "universal"]
+"""What a pasted gateway URL points at (``ParsedGatewayURL.surface``): a client surface, or the
+gateway root itself, which is the universal (fallback) endpoint."""
+
 # --- Request headers (spec section 3) ----------------------------------------------------
 
 HEADER_PREFIX: Final = "cf-aig-"
@@ -60,6 +71,14 @@ H_TRACE_ID: Final = "cf-aig-trace-id"
 H_RUN_ID: Final = "cf-aig-run-id"
 H_DLP: Final = "cf-aig-dlp"
 # H_EVENT_ID is echoed back as a response header too.
+
+# Retry signals, read on every error response (not cf-aig-*: providers send them too).
+H_RETRY_AFTER: Final = "retry-after"
+"""Seconds to wait (delta-seconds or an HTTP date)."""
+H_RETRY_AFTER_MS: Final = "retry-after-ms"
+"""Milliseconds to wait; preferred over ``retry-after`` when both are sent (as OpenAI does)."""
+H_SHOULD_RETRY: Final = "x-should-retry"
+"""``true`` / ``false``: the server's explicit retry decision, overriding the status."""
 
 CACHE_HIT: Final = "HIT"
 CACHE_MISS: Final = "MISS"
@@ -129,3 +148,10 @@ CODE_API_INVALID_REQUEST: Final = 7001
 """Undocumented for AI Gateway: our choice for a malformed management API request."""
 CODE_API_CONFLICT: Final = 7004
 """Undocumented for AI Gateway: our choice for creating a gateway id that already exists."""
+CODE_API_LOG_NOT_FOUND: Final = 7005
+"""Undocumented for AI Gateway: our choice for a log id the gateway does not hold."""
+CODE_API_LOG_BODY_NOT_FOUND: Final = 7006
+"""Undocumented for AI Gateway: our choice for a log's request/response body that is not there
+(an unknown body name, or payload collection was off)."""
+CODE_API_ROUTE_NOT_FOUND: Final = 7007
+"""Undocumented for AI Gateway: our choice for a dynamic route name the gateway does not hold."""
