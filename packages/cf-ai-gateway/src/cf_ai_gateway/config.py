@@ -406,10 +406,10 @@ def parse_base_url(url: str, param: str = "base_url") -> ParsedGatewayURL:
         )
     try:
         parsed = parse_gateway_url(url)
-    except ValueError:
+    except ValueError as exc:
         raise _use_gateway_url_instead(
             param, url, "does not name a gateway (the account and gateway ids are missing)"
-        ) from None
+        ) from exc
     if parsed.custom_domain and parsed.surface not in ("compat", "provider"):
         raise _use_gateway_url_instead(
             param,
