@@ -87,7 +87,13 @@ ADAPTERS = (
             Line(
                 "lc-1.x",
                 "3.12",
-                ("langchain-core>=1.0,<2", "langchain-tests>=1.0,<2", "langgraph>=0.3"),
+                (
+                    "langchain-core>=1.0,<2",
+                    "langchain-tests>=1.0,<2",
+                    "langgraph>=0.3",
+                    # create_agent (tests and docs samples skip it where it is absent)
+                    "langchain>=1.0,<2",
+                ),
                 record="all",
             ),
         ),

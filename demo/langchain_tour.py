@@ -1,6 +1,7 @@
 """The LangChain tour: ``ChatCloudflareAIGateway`` and ``CloudflareAIGatewayEmbeddings``
 against the emulator (an LCEL chain, a tool call, a cache MISS then HIT, a stream with usage,
-server-side fallback and embeddings)."""
+server-side fallback, embeddings, a ``ChatOpenAI`` call carried over, and a run found again in
+the gateway's logs by its LangChain run id)."""
 
 from __future__ import annotations
 
@@ -106,3 +107,44 @@ def langchain_tour(ctx: DemoContext) -> None:
     for text, vector in zip(texts, emb.embed_documents(texts), strict=True):
         table.add_row(text, ", ".join(f"{x:+.3f}" for x in vector[:4]))
     console.print(table)
+
+    console.print(
+        "[bold]7. Coming from ChatOpenAI[/]: its spellings carried over (the pasted gateway URL "
+        "is parsed, the model keeps OpenAI's name, the key goes only in the credential header)"
+    )
+    carried = ChatCloudflareAIGateway(
+        model="gpt-4o-mini",
+        base_url=f"{gateway.root_url}/openai",
+        openai_api_key="sk-demo-not-a-real-key",
+        cf_aig_token=gateway.token,
+        max_completion_tokens=30,
+    )
+    console.print(f"  model={carried.model!r} surface={carried.surface!r}")
+    ctx.check("sk-demo" not in repr(carried), "the key must never show in repr")
+    try:
+        ChatCloudflareAIGateway(model="gpt-4o-mini", base_url="https://api.openai.com/v1")
+    except ValueError as err:
+        console.print(f"  [dim]refused:[/] {str(err).splitlines()[1].strip()[:110]}...")
+    try:
+        ChatCloudflareAIGateway(
+            model="openai/gpt-4o-mini", gateway=gateway, anthropic_api_key="sk-demo"
+        )
+    except ValueError as err:
+        console.print(f"  [dim]refused:[/] {str(err).splitlines()[1].strip()[:110]}...")
+    _cf(ctx, "carried over", carried.invoke("Say hello."))
+
+    console.print("[bold]8. The LangChain run id is the gateway's event id[/]: find the log")
+    import uuid
+
+    from cf_ai_gateway import GatewayClient
+
+    run_id = uuid.uuid4()
+    traced = llm.invoke("Which log am I?", config={"run_id": run_id})
+    cf = traced.response_metadata["cf_aig"]
+    with GatewayClient(gateway) as client:
+        log = client.get_log(cf["log_id"])
+    console.print(
+        f"  run id {run_id} -> log {log['id']}: model={log['model']}, "
+        f"tokens in/out={log['tokens_in']}/{log['tokens_out']}, event_id={log['event_id']}"
+    )
+    ctx.check(log["event_id"] == str(run_id), "the log should carry the run id as event id")

@@ -11,6 +11,7 @@ from cf_ai_gateway import (
     GatewayClient,
     GatewayConfigError,
     GatewayOptions,
+    model_for_base_url,
     parse_gateway_url,
 )
 from hypothesis import assume, given
@@ -412,3 +413,102 @@ def test_compat_and_rest_urls_never_double_v1(
     rest = gw.rest_url(path)
     assert not doubles_v1(rest)
     assert parse_gateway_url(rest).account_id == account
+
+
+# --- from_base_url: what users paste into OpenAI-style clients ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (ROOT + "/openai", ("acc", "my-gw", GW)),
+        (ROOT + "/openai/v1", ("acc", "my-gw", GW)),
+        (ROOT + "/compat", ("acc", "my-gw", GW)),
+        (ROOT + "/compat/v1/", ("acc", "my-gw", GW)),
+        (ROOT, ("acc", "my-gw", GW)),
+        (ROOT + "/workers-ai/v1", ("acc", "my-gw", GW)),
+        ("http://127.0.0.1:8787/v1/acc/gw/openai", ("acc", "gw", "http://127.0.0.1:8787/v1")),
+        ("https://ai.example.com/openai/v1", (None, None, "https://ai.example.com")),
+    ],
+)
+def test_from_base_url_parses_never_glues(url: str, expected: tuple[object, ...]) -> None:
+    gw = Gateway.from_base_url(url, token=TOKEN)
+    assert (gw.account_id, gw.gateway_id, gw.base_url) == expected
+    assert gw.token == TOKEN
+    for built in (gw.compat_url(), gw.provider_url("openai", "chat/completions")):
+        assert built.count("/v1") <= 1
+        assert built.count("my-gw") <= 1
+        assert "/openai/compat" not in built
+
+
+def test_from_base_url_rest_takes_the_gateway_id_from_arguments() -> None:
+    gw = Gateway.from_base_url(f"{API}/accounts/acc/ai/v1", gateway_id="my-gw")
+    assert (gw.account_id, gw.gateway_id) == ("acc", "my-gw")
+    assert gw.rest_url() == f"{API}/accounts/acc/ai/v1/chat/completions"
+
+
+def test_from_base_url_conflicting_ids_are_named() -> None:
+    with pytest.raises(GatewayConfigError, match="gateway_id='my-gw' but gateway_id='other'"):
+        Gateway.from_base_url(ROOT + "/openai", gateway_id="other")
+    same = Gateway.from_base_url(ROOT + "/openai", account_id="acc", gateway_id="my-gw")
+    assert same.gateway_id == "my-gw"
+
+
+@pytest.mark.parametrize(
+    ("url", "fragment"),
+    [
+        ("https://api.openai.com/v1", "provider's own API (api.openai.com)"),
+        ("https://api.groq.com/openai/v1", "provider's own API (api.groq.com)"),
+        ("https://myres.openai.azure.com/openai", "provider's own API"),
+        ("https://openrouter.ai/api/v1", "provider's own API"),
+        (GW, "does not name a gateway"),
+        (f"{GW}/acc", "does not name a gateway"),
+        ("http://localhost:11434/v1", "names no gateway surface"),
+        ("https://example.com", "names no gateway surface"),
+    ],
+)
+def test_from_base_url_refuses_what_is_not_a_gateway(url: str, fragment: str) -> None:
+    with pytest.raises(GatewayConfigError) as exc_info:
+        Gateway.from_base_url(url, param="openai_api_base")
+    message = str(exc_info.value)
+    assert fragment in message
+    assert "gateway_url=" in message
+    assert message.startswith(f"openai_api_base={url!r}")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://user:sk-secret-123@gateway.ai.cloudflare.com/v1/acc/gw/openai",
+        f"{ROOT}/openai?api-key=sk-secret-123",
+        f"{ROOT}/openai#sk-secret-123",
+    ],
+)
+def test_from_base_url_never_echoes_credentials(url: str) -> None:
+    with pytest.raises(GatewayConfigError) as exc_info:
+        Gateway.from_base_url(url)
+    assert "sk-secret-123" not in str(exc_info.value)
+    assert "credentials" in str(exc_info.value)
+
+
+@pytest.mark.parametrize(
+    ("model", "url", "expected"),
+    [
+        ("gpt-4o-mini", ROOT + "/openai", "openai/gpt-4o-mini"),
+        ("gpt-4o-mini", ROOT + "/openai/v1", "openai/gpt-4o-mini"),
+        ("openai/gpt-4o-mini", ROOT + "/openai", "openai/gpt-4o-mini"),
+        (
+            "@cf/meta/llama-3.1-8b-instruct",
+            ROOT + "/workers-ai/v1",
+            "workers-ai/@cf/meta/llama-3.1-8b-instruct",
+        ),
+        ("openai/gpt-4o", ROOT + "/openrouter", "openrouter/openai/gpt-4o"),
+        ("sonar", ROOT + "/perplexity-ai", "perplexity/sonar"),
+        ("perplexity/sonar", ROOT + "/perplexity-ai", "perplexity/sonar"),
+        ("dynamic/support", ROOT + "/openai", "dynamic/support"),
+        ("gpt-4o-mini", ROOT + "/compat", "gpt-4o-mini"),
+        ("openai/gpt-4o-mini", ROOT, "openai/gpt-4o-mini"),
+    ],
+)  # fmt: skip
+def test_model_for_base_url(model: str, url: str, expected: str) -> None:
+    assert model_for_base_url(model, url) == expected

@@ -175,6 +175,20 @@ def test_configure_vcr_registers_serializer() -> None:
     assert isinstance(my_vcr.serializers["yaml"], CassetteSerializer)
 
 
+def test_configure_vcr_builds_replayed_httpx_responses_one_at_a_time() -> None:
+    # vcrpy 7 patches httpx.Response.read while it builds a replayed response; threads doing
+    # that at once (a LangChain batch) could leave the mock behind for good
+    from vcr.stubs import httpx_stubs  # type: ignore[import-untyped]
+
+    if not hasattr(httpx_stubs, "_from_serialized_response"):
+        pytest.skip("this vcrpy (8+) replays without patching httpx")
+    configure_vcr(vcr.VCR())
+    build = httpx_stubs._from_serialized_response
+    assert build._cf_serialized
+    configure_vcr(vcr.VCR())  # idempotent: wrapped once
+    assert httpx_stubs._from_serialized_response is build
+
+
 SSE_BODY = 'data: {"choices":[{"delta":{"content":"Hi"}}]}\n\ndata: [DONE]\n\n'
 CHAT_REQ = {"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "Hi"}]}
 

@@ -2,12 +2,18 @@
 credentials, which default options, and the core clients built from them.
 
 All URL, header, option and error logic lives in the ``cf_ai_gateway`` core; this module only
-maps LangChain-style constructor arguments onto a core :class:`~cf_ai_gateway.Gateway` and
-builds (once, lazily) the core's sync and async clients.
+maps LangChain-style constructor arguments (ours and ``ChatOpenAI``'s spellings) onto a core
+:class:`~cf_ai_gateway.Gateway` and builds (once, lazily) the core's sync and async clients.
+
+Credentials only ever live in ``SecretStr`` fields: a keyword, a ``model_kwargs`` / ``extra_body``
+key or a ``default_headers`` name that looks like a credential is refused at construction, with
+an error that names the parameter to use and never the value (validation errors hide their
+input).
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import threading
@@ -23,23 +29,90 @@ from cf_ai_gateway import (
     GatewayClient,
     GatewayOptions,
     Surface,
+    model_for_base_url,
     options_from_value,
+    parse_base_url,
     shared_clients,
 )
 from cf_ai_gateway import wire as _wire
+from cf_ai_gateway.chat import looks_like_credential
 from langchain_core.utils import secret_from_env
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    model_validator,
+)
 
-__all__ = ["GatewaySettings", "Surface"]
+__all__ = [
+    "GatewaySettings",
+    "Surface",
+    "accepted_names",
+    "check_body_keys",
+    "credential_hint",
+]
+
+_GATEWAY_CREDENTIAL = ("cf", "aig", "gateway", "cloudflare")
+
+
+def credential_hint(name: str) -> str:
+    """Where a credential that arrived as ``name`` belongs (never mentions its value)."""
+    lower = name.lower()
+    if any(part in lower for part in _GATEWAY_CREDENTIAL) or lower == _wire.H_AUTHORIZATION:
+        return (
+            "pass the gateway token as cf_aig_token= (also gateway_token=, or CF_AIG_TOKEN); "
+            "the provider key goes in api_key="
+        )
+    return (
+        "pass the provider key as api_key= (also openai_api_key=, or CF_AIG_PROVIDER_API_KEY), "
+        "or leave it out for BYOK / Unified Billing; the gateway token goes in cf_aig_token="
+    )
+
+
+def check_body_keys(where: str, body: Any) -> None:
+    """Refuse a top-level key of ``body`` (``model_kwargs``, ``extra_body``) that looks like a
+    credential: everything in a body is sent to the provider and stored in the gateway's
+    logs."""
+    if not isinstance(body, dict):
+        return
+    for key in body:
+        if isinstance(key, str) and looks_like_credential(key):
+            raise ValueError(
+                f"{where} key {key!r} looks like a credential; a body is sent to the "
+                f"provider and stored in the gateway's logs, so it is refused: "
+                f"{credential_hint(key)}"
+            )
+
+
+def accepted_names(model: type[BaseModel]) -> dict[str, str]:
+    """Every keyword ``model`` accepts (field names, aliases, alias choices) -> field name."""
+    names: dict[str, str] = {}
+    for name, info in model.model_fields.items():
+        names[name] = name
+        if info.alias:
+            names[info.alias] = name
+        choices = info.validation_alias
+        if isinstance(choices, AliasChoices):
+            for choice in choices.choices:
+                if isinstance(choice, str):
+                    names[choice] = name
+        elif isinstance(choices, str):
+            names[choices] = name
+    return names
 
 
 def _mirrored_fields(gateway: Gateway) -> dict[str, Any]:
-    """The plain fields that describe ``gateway`` (mirrored into the model after resolving)."""
+    """The plain fields that describe ``gateway`` (mirrored into the model after resolving,
+    so that repr and a rebuild from field values (``configurable_fields``) see the same
+    gateway)."""
     fields: dict[str, Any] = {"account_id": gateway.account_id, "gateway_id": gateway.gateway_id}
-    if gateway.custom_domain:
-        fields["gateway_url"] = gateway.root_url
-    elif gateway.base_url != _wire.DEFAULT_BASE_URL:
-        fields["base_url"] = gateway.base_url
+    if gateway.custom_domain or gateway.base_url != _wire.DEFAULT_BASE_URL:
+        # a REST-only gateway (no gateway id) has no root to mirror
+        with contextlib.suppress(ValueError):
+            fields["gateway_url"] = gateway.root_url
     return fields
 
 
@@ -60,18 +133,30 @@ class GatewaySettings(BaseModel):
     )
     """Gateway token sent as ``cf-aig-authorization`` (``CF_AIG_TOKEN`` when omitted). Also
     accepted as ``gateway_token=``."""
-    base_url: str | None = None
-    """Gateway host plus version, default ``https://gateway.ai.cloudflare.com/v1``."""
+    base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("base_url", "openai_api_base")
+    )
+    """The gateway URL you would pass to ``ChatOpenAI(base_url=...)`` (also accepted as
+    ``openai_api_base=``): ``.../v1/{account}/{gateway}/openai``, ``.../compat``, the gateway
+    root or the REST API. It is parsed by the core, never glued to anything. When it names a
+    provider (``.../openai``), model names are that provider's names (``"gpt-4o-mini"`` means
+    ``"openai/gpt-4o-mini"``) and the chat model uses that provider path unless you set
+    ``surface``. A URL that is not a gateway (``https://api.openai.com/v1``) is refused.
+    ``OPENAI_API_BASE`` / ``OPENAI_BASE_URL`` are never read."""
     gateway_url: str | None = None
     """A pasted gateway URL of any shape (``.../{account}/{gateway}[/compat|/openai/v1...]``,
-    a REST API URL, a custom domain); account and gateway ids are read from it."""
+    a REST API URL, a custom domain root); account and gateway ids are read from it, the rest
+    of the path is ignored."""
     gateway: Gateway | None = Field(default=None, exclude=True)
     """A ready :class:`cf_ai_gateway.Gateway`; overrides the fields above."""
     api_key: SecretStr | None = Field(
-        default_factory=secret_from_env(ENV_PROVIDER_API_KEY, default=None)
+        default_factory=secret_from_env(ENV_PROVIDER_API_KEY, default=None),
+        validation_alias=AliasChoices("api_key", "openai_api_key"),
     )
-    """The provider key. ``None`` (the default) sends no provider credential at all, so the
-    gateway's BYOK key or Unified Billing applies. Read from ``CF_AIG_PROVIDER_API_KEY`` only."""
+    """The provider key (also accepted as ``openai_api_key=``), sent only in the provider's
+    credential header. ``None`` (the default) sends no provider credential at all, so the
+    gateway's BYOK key or Unified Billing applies. Read from ``CF_AIG_PROVIDER_API_KEY`` only:
+    ``OPENAI_API_KEY`` is never read."""
     gateway_options: GatewayOptions | None = None
     """Default :class:`cf_ai_gateway.GatewayOptions` for every request (per call options are
     merged over them)."""
@@ -80,22 +165,63 @@ class GatewaySettings(BaseModel):
     max_retries: int = Field(default=2, ge=0)
     """Client-side retries (the core ``RetryPolicy``) on 408/409/429/5xx and network errors."""
     default_headers: dict[str, str] | None = None
-    """Extra request headers (never credentials: use the token / key fields)."""
+    """Extra request headers. Credential headers (``authorization``, ``cf-aig-authorization``,
+    ``x-api-key``, ...) are refused: they would show in ``repr`` and traces; use ``api_key`` /
+    ``cf_aig_token``."""
     http_client: Any = Field(default=None, exclude=True)
     """Your own ``httpx.Client`` (tests pass one with an ``httpx.MockTransport``)."""
     http_async_client: Any = Field(default=None, exclude=True)
     """Your own ``httpx.AsyncClient``."""
 
-    model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(
+        populate_by_name=True,
+        arbitrary_types_allowed=True,
+        # a validation error must never echo the arguments: they hold the keys
+        hide_input_in_errors=True,
+    )
 
     _gateway: Gateway | None = PrivateAttr(default=None)
     _clients: dict[Surface, ClientPair] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod
-    def _coerce_options(cls, values: Any) -> Any:
-        if isinstance(values, dict) and values.get("gateway_options") is not None:
-            values = {**values, "gateway_options": options_from_value(values["gateway_options"])}
+    def _check_arguments(cls, values: Any) -> Any:
+        """Refuse credentials where they would leak, one spelling per parameter, typed
+        options, and model names qualified by a pasted ``base_url``."""
+        if not isinstance(values, dict):
+            return values
+        names = accepted_names(cls)
+        given: dict[str, str] = {}
+        for key in values:
+            field = names.get(key)
+            if field is None:
+                if isinstance(key, str) and looks_like_credential(key):
+                    raise ValueError(
+                        f"{key!r} looks like a credential but is not a parameter of "
+                        f"{cls.__name__}: {credential_hint(key)}"
+                    )
+                continue
+            if field in given:
+                raise ValueError(f"pass {given[field]}= or {key}=, not both")
+            given[field] = key
+        check_body_keys("model_kwargs", values.get("model_kwargs"))
+        headers = values.get("default_headers")
+        if isinstance(headers, dict):
+            for name in headers:
+                lower = str(name).lower()
+                if lower in _wire.SECRET_HEADERS or looks_like_credential(lower):
+                    raise ValueError(
+                        f"default_headers must not carry the credential header {name!r} (it "
+                        f"would show in repr and traces): {credential_hint(lower)}"
+                    )
+        values = dict(values)
+        if values.get("gateway_options") is not None:
+            values["gateway_options"] = options_from_value(values["gateway_options"])
+        url_key = given.get("base_url")
+        model_key = given.get("model")
+        if url_key and values[url_key] and model_key and isinstance(values[model_key], str):
+            parse_base_url(values[url_key], url_key)  # refusals name the spelling used
+            values[model_key] = model_for_base_url(values[model_key], values[url_key])
         return values
 
     @model_validator(mode="after")
@@ -118,22 +244,28 @@ class GatewaySettings(BaseModel):
             gateway = self.gateway
             if token and "cf_aig_token" in self.model_fields_set:
                 gateway = dataclasses.replace(gateway, token=token)
+        elif self.gateway_url and self.base_url:
+            raise ValueError("pass either gateway_url= or base_url=, not both")
         elif self.gateway_url:
             extra = {"account_id": self.account_id} if self.account_id else {}
             gateway = Gateway.from_url(self.gateway_url, token=token, **extra)
-        else:
-            gateway = Gateway.from_env(
+        elif self.base_url:
+            gateway = Gateway.from_base_url(
+                self.base_url,
+                token=token,
                 account_id=self.account_id,
                 gateway_id=self.gateway_id,
-                token=token,
-                base_url=self.base_url,
+            )
+        else:
+            gateway = Gateway.from_env(
+                account_id=self.account_id, gateway_id=self.gateway_id, token=token
             )
         self._gateway = gateway
         # Mirror the resolved configuration into the plain fields, so that repr, LangChain
         # serialization and `load()` see (and rebuild) the same gateway. The token travels as
         # a LangChain secret (`lc_secrets`), never in clear.
         for name, value in _mirrored_fields(gateway).items():
-            if name in ("account_id", "gateway_id") or not self.gateway_url:
+            if name in ("account_id", "gateway_id") or not (self.gateway_url or self.base_url):
                 setattr(self, name, value)
         self.cf_aig_token = SecretStr(gateway.token) if gateway.token else None
         return self

@@ -95,10 +95,10 @@ def test_bad_model_and_aliases() -> None:
 
 
 def test_unknown_kwargs_go_to_model_kwargs(fake: FakeGateway) -> None:
-    with pytest.warns(UserWarning, match="reasoning_effort"):
-        llm = make(fake, reasoning_effort="low")
+    with pytest.warns(UserWarning, match="verbosity"):
+        llm = make(fake, verbosity="low")
     llm.invoke("hi")
-    assert fake.last_body["reasoning_effort"] == "low"
+    assert fake.last_body["verbosity"] == "low"
 
 
 # --- requests ----------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._responses import GatewayResult
 from ._version import __version__
+from .capabilities import ModelCapabilities, model_capabilities
 from .chat import (
     AsyncChatStream,
     ChatCall,
@@ -35,6 +36,8 @@ from .config import (
     ENV_TOKEN,
     Gateway,
     GatewayConfigError,
+    model_for_base_url,
+    parse_base_url,
     provider_api_key_from_env,
 )
 from .errors import (
@@ -154,6 +157,7 @@ __all__ = [
     "LogEntry",
     "LogFilter",
     "ManagementClient",
+    "ModelCapabilities",
     "ModelNotFoundError",
     "ParsedGatewayURL",
     "Provider",
@@ -174,7 +178,10 @@ __all__ = [
     "close_shared_clients",
     "get_provider",
     "merge_options",
+    "model_capabilities",
+    "model_for_base_url",
     "options_from_value",
+    "parse_base_url",
     "parse_gateway_url",
     "provider_api_key_from_env",
     "shared_clients",

@@ -20,8 +20,8 @@ from urllib.parse import urlsplit
 
 from . import wire
 from .options import GatewayOptions
-from .providers import Provider, get_provider
-from .urls import parse_gateway_url
+from .providers import DYNAMIC_PREFIX, Provider, get_provider
+from .urls import ParsedGatewayURL, parse_gateway_url
 
 __all__ = [
     "ENV_ACCOUNT_ID",
@@ -33,6 +33,8 @@ __all__ = [
     "ENV_TOKEN",
     "Gateway",
     "GatewayConfigError",
+    "model_for_base_url",
+    "parse_base_url",
     "provider_api_key_from_env",
 ]
 
@@ -49,6 +51,31 @@ credential at all, and a key silently picked up from the environment would overr
 stored one."""
 
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+
+_PROVIDER_API_HOSTS = frozenset(
+    {
+        "api.openai.com",
+        "api.anthropic.com",
+        "generativelanguage.googleapis.com",
+        "api.groq.com",
+        "api.mistral.ai",
+        "api.cohere.com",
+        "api.cohere.ai",
+        "api.deepseek.com",
+        "api.x.ai",
+        "api.cerebras.ai",
+        "api.perplexity.ai",
+        "openrouter.ai",
+        "api.together.xyz",
+        "api.fireworks.ai",
+    }
+)
+"""Hosts of the providers' own APIs: a base URL pointing there would bypass the gateway."""
+_PROVIDER_API_HOST_SUFFIXES = (
+    ".openai.azure.com",
+    ".cognitiveservices.azure.com",
+    ".amazonaws.com",
+)
 
 
 class GatewayConfigError(ValueError):
@@ -226,6 +253,53 @@ class Gateway:
         values.update(kwargs)
         return cls(**values)
 
+    @classmethod
+    def from_base_url(
+        cls,
+        url: str,
+        *,
+        token: str | None = None,
+        account_id: str | None = None,
+        gateway_id: str | None = None,
+        param: str = "base_url",
+    ) -> Gateway:
+        """Build a ``Gateway`` from the base URL a user pasted into an OpenAI-style client
+        (``ChatOpenAI(base_url=...)``, ``OpenAILike(api_base=...)``, LiteLLM's ``api_base``).
+
+        The URL is parsed, never glued to anything: every shape :meth:`from_url` reads is
+        accepted (``.../v1/{account}/{gateway}[/compat|/{provider}[/v1]]``, the REST API
+        ``.../client/v4/accounts/{account}/ai/v1``), and a custom domain when its path names
+        a gateway surface (``https://ai.example.com/openai``). ``account_id`` / ``gateway_id``
+        fill what the URL does not name (a REST URL names no gateway); naming a different one
+        than the URL is an error. ``param`` is the name the caller's users know the value by,
+        used in error messages.
+
+        Refused with :class:`GatewayConfigError` (naming ``param`` and ``gateway_url=``): a
+        provider's own API (``https://api.openai.com/v1``: requests would bypass the gateway),
+        the gateway host without account and gateway ids, any other URL that names no gateway
+        surface, and URLs carrying credentials or a query string (never echoed).
+
+        >>> Gateway.from_base_url("https://gateway.ai.cloudflare.com/v1/acc/gw/openai").gateway_id
+        'gw'
+        >>> try:
+        ...     Gateway.from_base_url("https://api.openai.com/v1")
+        ... except GatewayConfigError as exc:
+        ...     print("gateway_url=" in str(exc))
+        True
+        """
+        parsed = parse_base_url(url, param)
+        values: dict[str, Any] = {}
+        for name, given in (("account_id", account_id), ("gateway_id", gateway_id)):
+            found = getattr(parsed, name)
+            if given is not None and found is not None and given != found:
+                raise GatewayConfigError(
+                    f"{param} names {name}={found!r} but {name}={given!r} was also given; "
+                    "pass one of them"
+                )
+            if found is None and given is not None:
+                values[name] = given
+        return cls.from_url(url.strip(), token=token, **values)
+
     def with_options(self, options: GatewayOptions) -> Gateway:
         """A copy whose default options are these ``options`` merged over the current ones."""
         return replace(self, options=self.options.merge(options))
@@ -293,3 +367,81 @@ class Gateway:
         self._require("account_id", "gateway_id")
         path = f"gateways/{self.gateway_id}/logs"
         return self.management_url(f"{path}/{log_id}" if log_id else path)
+
+
+def _use_gateway_url_instead(param: str, url: str, why: str) -> GatewayConfigError:
+    return GatewayConfigError(
+        f"{param}={url!r} {why}. Pass your gateway instead: gateway_url="
+        f"'{wire.DEFAULT_BASE_URL}/{{account_id}}/{{gateway_id}}' (or account_id= and "
+        "gateway_id=)"
+    )
+
+
+def parse_base_url(url: str, param: str = "base_url") -> ParsedGatewayURL:
+    """:func:`~cf_ai_gateway.parse_gateway_url` for a base URL pasted into an OpenAI-style
+    client, with the refusals of :meth:`Gateway.from_base_url` (a provider's own API, no
+    gateway named, no gateway surface, credentials or a query string in the URL), each a
+    :class:`GatewayConfigError` naming ``param`` and ``gateway_url=``. ``surface`` and
+    ``provider`` of the result say which path the URL pointed at.
+
+    >>> parse_base_url("https://gateway.ai.cloudflare.com/v1/acc/gw/openai/v1").provider
+    'openai'
+    """
+    if not isinstance(url, str) or not url.strip():
+        raise GatewayConfigError(f"{param} must be a non-empty gateway URL")
+    parts = urlsplit(url.strip())
+    if parts.username is not None or parts.password is not None or parts.query or parts.fragment:
+        # never echoed: user info and query strings are where credentials hide
+        raise GatewayConfigError(
+            f"{param} must not carry credentials, a query string or a fragment; pass the "
+            "gateway token as a token and the provider key as an API key instead"
+        )
+    host = (parts.hostname or "").lower()
+    if host in _PROVIDER_API_HOSTS or host.endswith(_PROVIDER_API_HOST_SUFFIXES):
+        raise _use_gateway_url_instead(
+            param,
+            url,
+            f"is the provider's own API ({host}), not a Cloudflare AI Gateway URL: requests "
+            "would bypass the gateway",
+        )
+    try:
+        parsed = parse_gateway_url(url)
+    except ValueError as exc:
+        raise _use_gateway_url_instead(
+            param, url, "does not name a gateway (the account and gateway ids are missing)"
+        ) from exc
+    if parsed.custom_domain and parsed.surface not in ("compat", "provider"):
+        raise _use_gateway_url_instead(
+            param,
+            url,
+            "names no gateway surface (no /{account_id}/{gateway_id}, no /compat or "
+            "/{provider} path), so it is not a gateway URL; a custom domain of your gateway "
+            "is accepted as gateway_url=",
+        )
+    return parsed
+
+
+def model_for_base_url(model: str, base_url: str) -> str:
+    """The model name to use with a pasted ``base_url``.
+
+    A URL that names a provider (``.../{gateway}/openai``) means model names are that
+    provider's own names, as they were for the OpenAI client it was pasted from, so they get
+    the provider prefix: ``"gpt-4o-mini"`` becomes ``"openai/gpt-4o-mini"``, and on
+    ``.../openrouter`` ``"openai/gpt-4o"`` becomes ``"openrouter/openai/gpt-4o"``. A name that
+    already starts with that provider, a dynamic route (``"dynamic/..."``), or a URL that names
+    no provider (``/compat``, the gateway root, the REST API) leave the name unchanged.
+
+    >>> model_for_base_url("gpt-4o-mini", "https://gateway.ai.cloudflare.com/v1/acc/gw/openai")
+    'openai/gpt-4o-mini'
+    >>> model_for_base_url("openai/gpt-4o", "https://gateway.ai.cloudflare.com/v1/acc/gw/compat")
+    'openai/gpt-4o'
+    """
+    parsed = parse_base_url(base_url)
+    if parsed.surface != "provider" or parsed.provider is None:
+        return model
+    provider = get_provider(parsed.provider)
+    names = {provider.slug, provider.unified_prefix, *provider.aliases} - {None}
+    head = model.split("/", 1)[0].lower()
+    if head in names or head == DYNAMIC_PREFIX:
+        return model
+    return f"{provider.unified_prefix or provider.slug}/{model}"

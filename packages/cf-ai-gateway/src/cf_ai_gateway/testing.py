@@ -20,6 +20,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -284,10 +285,36 @@ class CassetteSerializer:
 def configure_vcr(vcr: Any) -> None:
     """Register the readable serializer on a ``vcr.VCR`` (pytest-recording's
     ``pytest_recording_configure(config, vcr)`` hook is the place), under ``"yaml"`` (it reads
-    vcrpy's plain YAML cassettes too) and :data:`SERIALIZER_NAME`."""
+    vcrpy's plain YAML cassettes too) and :data:`SERIALIZER_NAME`; and make replaying httpx
+    responses thread-safe (see :func:`_serialize_httpx_replay`)."""
     serializer = CassetteSerializer()
     vcr.register_serializer(READABLE_SERIALIZER, serializer)
     vcr.register_serializer(SERIALIZER_NAME, serializer)
+    _serialize_httpx_replay()
+
+
+_REPLAY_LOCK = threading.Lock()
+
+
+def _serialize_httpx_replay() -> None:
+    """vcrpy 7 (the line langchain-tests 0.3 pins) builds each replayed httpx response under
+    ``mock.patch("httpx.Response.read")``: two threads replaying at once (``batch``) can
+    restore each other's mock, leaving ``httpx.Response.read`` a ``MagicMock`` for the rest of
+    the run. Building replayed responses one at a time keeps the patch balanced."""
+    try:
+        from vcr.stubs import httpx_stubs  # type: ignore[import-not-found,import-untyped,unused-ignore]
+    except ImportError:  # no vcrpy, or no httpx support in it
+        return
+    build = getattr(httpx_stubs, "_from_serialized_response", None)
+    if build is None or getattr(build, "_cf_serialized", False):
+        return
+
+    def serialized(*args: Any, **kwargs: Any) -> Any:
+        with _REPLAY_LOCK:
+            return build(*args, **kwargs)
+
+    serialized._cf_serialized = True  # type: ignore[attr-defined]
+    httpx_stubs._from_serialized_response = serialized
 
 
 # --- the scanner ----------------------------------------------------------------------------
