@@ -129,7 +129,11 @@ class ProviderSettings:
     # --- gateway ------------------------------------------------------------------------
 
     def _token_for(self, gateway_token: str | None) -> str | None:
-        return self._token or gateway_token or _env_token()
+        """The gateway token: ``register(token=...)``, else the gateway's own, else the token
+        of the registered :class:`~cf_ai_gateway.Gateway` (calls with another ``api_base``
+        usually stay in the same account), else ``CF_AIG_TOKEN``."""
+        given = self._gateway_arg.token if isinstance(self._gateway_arg, Gateway) else None
+        return self._token or gateway_token or given or _env_token()
 
     def _with_token(self, gateway: Gateway, token: str | None = None) -> Gateway:
         chosen = token or self._token_for(gateway.token)

@@ -6,7 +6,8 @@ Router, which inserts a price-less placeholder entry at construction). Before th
 response of a model, :func:`ensure_priced` copies the upstream model's entry
 (``gpt-4o-mini``; Workers AI's ``cloudflare/@cf/...``; ...) under our key: SDK, Router and
 proxy, streams included, then price it like the built-in provider. Prices you set yourself
-(``input_cost_per_token`` on a deployment, ``litellm.register_model``) are never replaced.
+(``input_cost_per_token`` on a deployment, ``litellm.register_model``) are never replaced,
+unless they are zero for both input and output (what the Router's placeholders look like).
 """
 
 from __future__ import annotations
@@ -41,7 +42,12 @@ def pricing_key(model: str) -> str:
 
 
 def _has_price(entry: Any) -> bool:
-    return isinstance(entry, dict) and entry.get("input_cost_per_token") is not None
+    """Whether a cost-map entry prices tokens. An entry whose token prices are both absent or
+    zero does not: LiteLLM's Router inserts such placeholders for every deployment's model
+    (``{"id": ...}``, or on 1.80 a whole entry at ``0``), so "the key exists" is no test."""
+    return isinstance(entry, dict) and bool(
+        entry.get("input_cost_per_token") or entry.get("output_cost_per_token")
+    )
 
 
 def _upstream_entry(model: str) -> dict[str, Any] | None:

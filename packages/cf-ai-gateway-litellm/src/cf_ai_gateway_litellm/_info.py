@@ -107,8 +107,12 @@ def response_info(obj: Any) -> GatewayResponseInfo | None:
         value = hidden.get(HIDDEN_PARAMS_KEY)
         if isinstance(value, GatewayResponseInfo):
             return value
-    source = getattr(obj, "completion_stream", None)  # a CustomStreamWrapper around ours
-    info = getattr(source, "info", None)
-    if isinstance(info, GatewayResponseInfo):
-        return info
+    if hasattr(obj, "completion_stream"):  # LiteLLM's CustomStreamWrapper around ours
+        info = getattr(obj.completion_stream, "info", None)
+        if isinstance(info, GatewayResponseInfo):
+            return info
+        # a finished stream (later LiteLLM lines drop the source): its first chunk has it
+        for chunk in list(getattr(obj, "chunks", None) or [])[:1]:
+            return _from_chunk(chunk)
+        return None
     return _from_chunk(obj)

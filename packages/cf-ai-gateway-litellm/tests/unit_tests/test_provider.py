@@ -408,3 +408,11 @@ def test_repr_shows_no_credentials(double: GatewayDouble) -> None:
     assert PROVIDER_KEY not in text
     assert TOKEN not in text
     assert "***" in text
+
+
+def test_a_router_built_before_the_first_call_still_prices(provider: Any) -> None:
+    # the Router inserts a price-less entry for the deployment's model (zero-priced on 1.80)
+    deployment = {"model_name": "m", "litellm_params": {"model": MODEL}}
+    router = litellm.Router(model_list=[deployment, {**deployment, "model_name": "n"}])
+    reply = router.completion(model="m", messages=MESSAGES)
+    assert reply._hidden_params["response_cost"] > 0

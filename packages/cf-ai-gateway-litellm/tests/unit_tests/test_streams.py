@@ -39,6 +39,7 @@ def test_sync_stream(provider: Any, double: GatewayDouble) -> None:
     assert first.raw == info.raw
     assert response_info(chunks[0].model_dump()) == first  # also from the JSON form
     assert chunks[-1].usage.total_tokens > 0
+    assert response_info(stream) == info  # and after the stream is done
     body = double.last.body
     assert body["stream"] is True
     assert body["stream_options"] == {"include_usage": True}  # always asked upstream
