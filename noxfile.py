@@ -47,6 +47,11 @@ class Line:
     record: str | None = None
     """``nox -s record`` re-records on this line too: ``"all"``, or a ``-k`` expression for the
     tests whose requests differ on this line (their cassettes carry a line suffix)."""
+    paths: tuple[str, ...] = ()
+    """Run only these test paths on this line (default: the adapter's unit and integration
+    tests), for a line that exists for one thing (a server extra, say)."""
+    deselect: tuple[str, ...] = ()
+    """Test node ids left out on this line (run on another line instead)."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,30 @@ ADAPTERS = (
                 ),
                 record="all",
             ),
+        ),
+    ),
+    Adapter(
+        "litellm",
+        "packages/cf-ai-gateway-litellm",
+        "litellm",
+        (
+            Line(
+                "1.80",
+                PYTHONS[0],
+                ("litellm>=1.80,<1.81",),
+                # the docs samples (a fresh interpreter each, seconds to import LiteLLM) run on
+                # the newest line only
+                deselect=("integration_tests/litellm/test_docs.py::test_sample_runs_on_its_own",),
+            ),
+            # the real LiteLLM proxy, as its own process; [proxy] resolves to an older 1.x than
+            # plain litellm where the newest proxy extras are not published, so it is its own leg
+            Line(
+                "proxy",
+                "3.12",
+                ("litellm[proxy]>=1.80,<2",),
+                paths=("integration_tests/litellm/test_proxy.py",),
+            ),
+            Line("1.x", PYTHONS[-1], ("litellm>=1.80,<2",), record="all"),
         ),
     ),
 )
@@ -170,7 +199,9 @@ def adapters(session: nox.Session, adapter: Adapter, line: Line) -> None:
         f"from importlib.metadata import version; print({adapter.framework!r}, "
         f"version({adapter.framework!r}))",
     )
-    session.run("pytest", *adapter.test_paths, *session.posargs)
+    paths = line.paths or adapter.test_paths
+    deselect = [arg for node in line.deselect for arg in ("--deselect", node)]
+    session.run("pytest", *paths, *deselect, *session.posargs)
 
 
 @nox.session(python=PYTHONS[0])
