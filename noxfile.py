@@ -248,6 +248,10 @@ def bench(session: nox.Session) -> None:
     """Benchmarks, each reported as a ratio against a baseline measured in the same run."""
     session.install(*_editable(CORE))
     session.run("python", "benchmarks/import_time.py", *session.posargs)
+    # LiteLLM: our provider against its own openai/ route with api_base, both as ratios to raw
+    # httpx on the same local endpoint
+    session.install(*_editable("packages/cf-ai-gateway-litellm"), "litellm>=1.80,<2", "openai")
+    session.run("python", "benchmarks/litellm_calls.py")
 
 
 RECORD_TARGETS = [nox.param(None, id="core")] + [

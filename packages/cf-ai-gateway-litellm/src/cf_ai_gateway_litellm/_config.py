@@ -33,6 +33,8 @@ from cf_ai_gateway.chat import check_fallback_model
 __all__ = ["ProviderSettings", "Target"]
 
 _SURFACES: tuple[Surface, ...] = ("compat", "provider", "rest")
+_TARGETS_MAX = 64
+"""Resolved call targets kept per provider (as many as the core keeps shared client pairs)."""
 
 
 def _secret(value: str | None, name: str) -> str | None:
@@ -114,6 +116,7 @@ class ProviderSettings:
         self._default: Gateway | None = None
         self._from_base: dict[tuple[str, str | None], tuple[Gateway, Surface, str]] = {}
         self._private_pairs: dict[ClientConfig, ClientPair] = {}
+        self._targets: dict[tuple[str, str | None, str | None, str | None, int], Target] = {}
         if isinstance(gateway, str):
             self._default = self._with_token(Gateway.from_url(gateway))
 
@@ -179,7 +182,14 @@ class ProviderSettings:
     ) -> Target:
         """The clients and model name for one call. ``api_base`` (LiteLLM's, a pasted gateway
         URL) beats the registered gateway; ``api_key`` (LiteLLM's) beats the registered key;
-        ``token`` (from a ``cf-aig-authorization`` header) beats the registered token."""
+        ``token`` (from a ``cf-aig-authorization`` header) beats the registered token.
+        Resolved once per combination (URL parsing and client lookup are not per call)."""
+        key = _secret(api_key, "api_key") or self._api_key or provider_api_key_from_env()
+        retries = self.max_retries if max_retries is None else max_retries
+        cache_key = (model, api_base or None, key, token, retries)
+        found = self._targets.get(cache_key)
+        if found is not None:
+            return found
         surface = self.surface
         if api_base:
             gateway, surface, base = self._gateway_for_base(api_base)
@@ -188,10 +198,13 @@ class ProviderSettings:
             gateway = self.default_gateway()
         if token is not None:
             gateway = self._with_token(gateway, token)
-        key = _secret(api_key, "api_key") or self._api_key or provider_api_key_from_env()
-        retries = self.max_retries if max_retries is None else max_retries
         config = ClientConfig(gateway, surface=surface, api_key=key, max_retries=retries)
-        return Target(self._pair(config), model)
+        target = Target(self._pair(config), model)
+        with self._lock:
+            if len(self._targets) >= _TARGETS_MAX:
+                self._targets.pop(next(iter(self._targets)))
+            self._targets[cache_key] = target
+        return target
 
     def _pair(self, config: ClientConfig) -> ClientPair:
         if self._http_client is None and self._http_async_client is None:
