@@ -41,26 +41,24 @@ def test_sample_runs_on_its_own(
 
 
 def _nox_legs() -> dict[str, tuple[str, list[str]]]:
-    """``leg id -> (python, requirements)`` of the LiteLLM row of ``ADAPTERS``."""
+    """``leg id -> (python, requirements)`` of the LiteLLM row of ``ADAPTERS``: its ``Line(...)``
+    expressions evaluated with ``PYTHONS`` (the Pythons the core's classifiers name) and a
+    ``Line`` that keeps its first three arguments (nox itself is not installed here)."""
     core = (ROOT / "packages" / "cf-ai-gateway" / "pyproject.toml").read_text()
     pythons = sorted(
         set(re.findall(r"Programming Language :: Python :: (3\.\d+)", core)),
         key=lambda v: tuple(map(int, v.split("."))),
     )
-    legs = {}
-    for node in ast.walk(ast.parse((ROOT / "noxfile.py").read_text())):
-        if not (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Adapter"):
-            continue
-        if ast.literal_eval(node.args[0]) != "litellm":
-            continue
-        for line in node.args[3].elts:  # type: ignore[attr-defined]
-            python_node = line.args[1]
-            if isinstance(python_node, ast.Subscript):  # PYTHONS[i]
-                python = pythons[ast.literal_eval(python_node.slice)]
-            else:
-                python = ast.literal_eval(python_node)
-            legs[ast.literal_eval(line.args[0])] = (python, list(ast.literal_eval(line.args[2])))
-    return legs
+    row = next(
+        node
+        for node in ast.walk(ast.parse((ROOT / "noxfile.py").read_text()))
+        if isinstance(node, ast.Call)
+        and getattr(node.func, "id", None) == "Adapter"
+        and ast.literal_eval(node.args[0]) == "litellm"
+    )
+    lines = compile(ast.Expression(row.args[3]), "noxfile.py", "eval")
+    scope = {"PYTHONS": pythons, "Line": lambda leg, python, requires, **_: (leg, python, requires)}
+    return {leg: (python, list(requires)) for leg, python, requires in eval(lines, scope)}
 
 
 def test_compatibility_names_exactly_the_nox_legs() -> None:

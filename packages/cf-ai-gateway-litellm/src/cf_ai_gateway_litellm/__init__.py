@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from cf_ai_gateway import GatewayOptions
 
+from ._config import ProviderOptions
 from ._info import HIDDEN_PARAMS_KEY, response_info
 from ._params import FALLBACKS_PARAM, OPTIONS_PARAM
 
@@ -37,6 +38,7 @@ __all__ = [
     "PROVIDER",
     "CloudflareAIGatewayLLM",
     "GatewayOptions",
+    "ProviderOptions",
     "__version__",
     "register",
     "response_info",

@@ -11,8 +11,8 @@ from __future__ import annotations
 import dataclasses
 import os
 import threading
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import httpx
 from cf_ai_gateway import (
@@ -30,7 +30,10 @@ from cf_ai_gateway import (
 )
 from cf_ai_gateway.chat import check_fallback_model
 
-__all__ = ["ProviderSettings", "Target"]
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+__all__ = ["ProviderOptions", "ProviderSettings", "Target"]
 
 _SURFACES: tuple[Surface, ...] = ("compat", "provider", "rest")
 _TARGETS_MAX = 64
@@ -66,52 +69,74 @@ class Target:
     model: str
 
 
+class ProviderOptions(TypedDict, total=False):
+    """The keyword arguments of ``register()`` and ``CloudflareAIGatewayLLM()`` (all optional):
+    the defaults of every call, which LiteLLM's per-call parameters override."""
+
+    token: str | None
+    """The gateway token (``cf-aig-authorization``); default: the gateway's own, else
+    ``CF_AIG_TOKEN``."""
+    api_key: str | None
+    """The provider key; default ``CF_AIG_PROVIDER_API_KEY``. None at all: no provider
+    credential is sent (BYOK / Unified Billing). ``OPENAI_API_KEY`` is never read."""
+    gateway_options: GatewayOptions | Mapping[str, Any] | None
+    """Default :class:`~cf_ai_gateway.GatewayOptions` (or a dict of its fields)."""
+    fallback_models: Sequence[str]
+    """Default server-side fallbacks (the universal endpoint)."""
+    surface: Surface
+    """``"compat"`` (the unified endpoint, default), ``"provider"`` or ``"rest"``."""
+    max_retries: int
+    """The core client's retries of 408/409/429/5xx and network errors (default 2; LiteLLM's
+    Router asks for 0 per call and retries itself)."""
+    http_client: httpx.Client | None
+    """Your own ``httpx.Client`` (used as is, never closed by us)."""
+    http_async_client: httpx.AsyncClient | None
+    """Your own ``httpx.AsyncClient``."""
+
+
 class ProviderSettings:
     """What ``register()`` (or the handler's constructor) was given, resolved lazily.
 
     ``gateway``: a :class:`~cf_ai_gateway.Gateway`, a pasted gateway URL, or ``None`` for
     ``Gateway.from_env()`` (read on first use, so a proxy whose deployments all name an
-    ``api_base`` needs no gateway environment). ``token`` is the gateway token
-    (``cf-aig-authorization``; default: the gateway's, else ``CF_AIG_TOKEN``); ``api_key`` the
-    provider key (default ``CF_AIG_PROVIDER_API_KEY``; never ``OPENAI_API_KEY``; none at all
-    means BYOK / Unified Billing). Credentials never appear in ``repr``.
+    ``api_base`` needs no gateway environment); the rest is :class:`ProviderOptions`.
+    Credentials never appear in ``repr``.
     """
 
     def __init__(
-        self,
-        gateway: Gateway | str | None = None,
-        *,
-        token: str | None = None,
-        api_key: str | None = None,
-        gateway_options: GatewayOptions | dict[str, Any] | None = None,
-        fallback_models: Sequence[str] = (),
-        surface: Surface = "compat",
-        max_retries: int = 2,
-        http_client: httpx.Client | None = None,
-        http_async_client: httpx.AsyncClient | None = None,
+        self, gateway: Gateway | str | None = None, **options: Unpack[ProviderOptions]
     ) -> None:
+        unknown = sorted(set(options) - ProviderOptions.__optional_keys__)
+        if unknown:
+            raise TypeError(
+                f"unknown argument(s) {unknown}; accepted: gateway, "
+                f"{', '.join(sorted(ProviderOptions.__optional_keys__))}"
+            )
         if gateway is not None and not isinstance(gateway, (Gateway, str)):
             raise TypeError(
                 f"gateway must be a cf_ai_gateway.Gateway or a gateway URL, not "
                 f"{type(gateway).__name__}"
             )
+        surface = options.get("surface", "compat")
         if surface not in _SURFACES:
             raise ValueError(f"surface={surface!r} must be one of {', '.join(_SURFACES)}")
+        max_retries = options.get("max_retries", 2)
         if not isinstance(max_retries, int) or isinstance(max_retries, bool) or max_retries < 0:
             raise ValueError(f"max_retries={max_retries!r} must be an integer >= 0")
+        fallback_models = options.get("fallback_models", ())
         if isinstance(fallback_models, str):
             raise TypeError("fallback_models must be a list of models, not one string")
         self._gateway_arg = gateway
-        self._token = _secret(token, "token")
-        self._api_key = _secret(api_key, "api_key")
-        self.options = options_from_value(gateway_options)
+        self._token = _secret(options.get("token"), "token")
+        self._api_key = _secret(options.get("api_key"), "api_key")
+        self.options = options_from_value(options.get("gateway_options"))
         self.fallback_models = tuple(fallback_models)
         for model in self.fallback_models:
             check_fallback_model(model)
         self.surface: Surface = surface
         self.max_retries = max_retries
-        self._http_client = http_client
-        self._http_async_client = http_async_client
+        self._http_client = options.get("http_client")
+        self._http_async_client = options.get("http_async_client")
         self._lock = threading.Lock()
         self._default: Gateway | None = None
         self._from_base: dict[tuple[str, str | None], tuple[Gateway, Surface, str]] = {}

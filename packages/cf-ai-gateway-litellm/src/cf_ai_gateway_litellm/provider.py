@@ -8,29 +8,25 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Generator, Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Generator, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import litellm
 import litellm.litellm_core_utils.default_encoding
-from cf_ai_gateway import (
-    ChatCall,
-    ChatReply,
-    Gateway,
-    GatewayError,
-    GatewayOptions,
-    Surface,
-)
+from cf_ai_gateway import ChatCall, ChatReply, Gateway, GatewayError
 from litellm.llms.custom_llm import CustomLLM
 from litellm.types.utils import EmbeddingResponse, GenericStreamingChunk, ModelResponse
 
 from ._bridge import AsyncRelay, run_on_io_loop
-from ._config import ProviderSettings, Target
+from ._config import ProviderOptions, ProviderSettings, Target
 from ._convert import ChunkFolder, embedding_response, model_response
 from ._cost import answered_model_cost, ensure_priced
 from ._errors import PROVIDER, litellm_error
 from ._params import CallParams, read_params
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 # LiteLLM 1.80 hands every custom provider's call a tiktoken encoding, and without the import
 # above it would download the tokenizer from the internet on first use (later lines set up
@@ -151,51 +147,24 @@ class CloudflareAIGatewayLLM(CustomLLM):
     ``cloudflare-ai-gateway/dynamic/{route}``, through the gateway's unified endpoint (or the
     universal endpoint with ``fallback_models``).
 
-    Usually you call :func:`register` instead of building one. The arguments are the
-    defaults of every call; per call, LiteLLM's ``api_base`` (a pasted gateway URL),
-    ``api_key`` (the provider key), ``timeout`` and ``max_retries``, the
+    Usually you call :func:`register` instead of building one. ``gateway`` (a
+    :class:`cf_ai_gateway.Gateway` or a gateway URL) and the keyword arguments
+    (:class:`~cf_ai_gateway_litellm.ProviderOptions`: ``token``, ``api_key``,
+    ``gateway_options``, ``fallback_models``, ``surface``, ``max_retries``, ``http_client``,
+    ``http_async_client``) are the defaults of every call; per call, LiteLLM's ``api_base`` (a
+    pasted gateway URL), ``api_key`` (the provider key), ``timeout`` and ``max_retries``, the
     ``gateway_options=`` and ``fallback_models=`` keywords and ``cf-aig-*`` entries of
-    ``extra_headers`` apply on top. Every argument is optional: the gateway then comes from
-    the environment (``CF_AIG_URL`` or ``CF_ACCOUNT_ID`` + ``CF_GATEWAY_ID``, ``CF_AIG_TOKEN``)
-    or from each call's ``api_base``, which is how the proxy's ``custom_handler`` uses it.
-
-    - ``gateway``: a :class:`cf_ai_gateway.Gateway` or a gateway URL;
-    - ``token``: the gateway token (``cf-aig-authorization``), default ``CF_AIG_TOKEN``;
-    - ``api_key``: the provider key, default ``CF_AIG_PROVIDER_API_KEY``; with none, no provider
-      credential is sent (BYOK / Unified Billing). ``OPENAI_API_KEY`` is never read;
-    - ``gateway_options``: default :class:`cf_ai_gateway.GatewayOptions` (or a dict);
-    - ``fallback_models``: default server-side fallbacks;
-    - ``surface``: ``"compat"`` (unified, default), ``"provider"`` or ``"rest"``;
-    - ``max_retries``: the core client's retries of 408/429/5xx and network errors (default 2;
-      LiteLLM's Router asks for 0 and retries itself);
-    - ``http_client`` / ``http_async_client``: your own ``httpx`` clients (never closed by us).
+    ``extra_headers`` apply on top. Every argument is optional: the gateway then comes from the
+    environment (``CF_AIG_URL`` or ``CF_ACCOUNT_ID`` + ``CF_GATEWAY_ID``, ``CF_AIG_TOKEN``) or
+    from each call's ``api_base``, which is how the proxy's ``custom_handler`` uses it. Without
+    a provider key none is sent (BYOK / Unified Billing); ``OPENAI_API_KEY`` is never read.
     """
 
     def __init__(
-        self,
-        gateway: Gateway | str | None = None,
-        *,
-        token: str | None = None,
-        api_key: str | None = None,
-        gateway_options: GatewayOptions | dict[str, Any] | None = None,
-        fallback_models: Sequence[str] = (),
-        surface: Surface = "compat",
-        max_retries: int = 2,
-        http_client: httpx.Client | None = None,
-        http_async_client: httpx.AsyncClient | None = None,
+        self, gateway: Gateway | str | None = None, **options: Unpack[ProviderOptions]
     ) -> None:
         super().__init__()
-        self.settings = ProviderSettings(
-            gateway,
-            token=token,
-            api_key=api_key,
-            gateway_options=gateway_options,
-            fallback_models=fallback_models,
-            surface=surface,
-            max_retries=max_retries,
-            http_client=http_client,
-            http_async_client=http_async_client,
-        )
+        self.settings = ProviderSettings(gateway, **options)
 
     def __repr__(self) -> str:
         return f"CloudflareAIGatewayLLM({self.settings!r})"
@@ -362,16 +331,7 @@ class CloudflareAIGatewayLLM(CustomLLM):
 
 
 def register(
-    gateway: Gateway | str | None = None,
-    *,
-    token: str | None = None,
-    api_key: str | None = None,
-    gateway_options: GatewayOptions | dict[str, Any] | None = None,
-    fallback_models: Sequence[str] = (),
-    surface: Surface = "compat",
-    max_retries: int = 2,
-    http_client: httpx.Client | None = None,
-    http_async_client: httpx.AsyncClient | None = None,
+    gateway: Gateway | str | None = None, **options: Unpack[ProviderOptions]
 ) -> CloudflareAIGatewayLLM:
     """Register the ``cloudflare-ai-gateway`` provider with LiteLLM and return its handler.
 
@@ -387,17 +347,7 @@ def register(
     """
     from litellm.utils import custom_llm_setup
 
-    handler = CloudflareAIGatewayLLM(
-        gateway,
-        token=token,
-        api_key=api_key,
-        gateway_options=gateway_options,
-        fallback_models=fallback_models,
-        surface=surface,
-        max_retries=max_retries,
-        http_client=http_client,
-        http_async_client=http_async_client,
-    )
+    handler = CloudflareAIGatewayLLM(gateway, **options)
     with _REGISTER_LOCK:
         # exactly one entry for our provider: 1.80 uses the last duplicate, later lines the first
         others = [e for e in litellm.custom_provider_map if e.get("provider") != PROVIDER]

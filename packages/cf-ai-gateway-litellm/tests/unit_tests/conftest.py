@@ -14,24 +14,21 @@ from typing import Any
 import cf_ai_gateway_litellm
 import litellm
 import pytest
+from cf_ai_gateway import config
 from pytest_socket import disable_socket, enable_socket
 
 from .double import GatewayDouble, gateway
 
 _ENV = (
-    "CF_ACCOUNT_ID",
-    "CLOUDFLARE_ACCOUNT_ID",
-    "CF_GATEWAY_ID",
-    "GATEWAY_ID",
-    "CLOUDFLARE_GATEWAY_ID",
-    "CF_AIG_TOKEN",
-    "CF_API_TOKEN",
-    "CLOUDFLARE_API_TOKEN",
-    "CF_AIG_BASE_URL",
-    "CF_AIG_API_BASE_URL",
-    "CF_AIG_URL",
-    "CF_AIG_PROVIDER_API_KEY",
-    "OPENAI_API_KEY",
+    # everything the core reads, so the developer's shell cannot leak into a test
+    *config.ENV_ACCOUNT_ID,
+    *config.ENV_GATEWAY_ID,
+    *config.ENV_TOKEN,
+    *config.ENV_BASE_URL,
+    *config.ENV_API_BASE_URL,
+    *config.ENV_GATEWAY_URL,
+    config.ENV_PROVIDER_API_KEY,
+    "OPENAI_API_KEY",  # never read: tests set it to prove that
 )
 
 

@@ -99,15 +99,13 @@ class GatewayDouble:
         data = mock_llm.chat_completion(body, model=model, created=1)
         return httpx.Response(200, json=data, headers=self.headers())
 
-    async def ahandle(self, request: httpx.Request) -> httpx.Response:
-        await request.aread()
-        return self.handle(request)
-
     def clients(self) -> dict[str, Any]:
-        """``http_client`` / ``http_async_client`` keywords for ``register()``."""
+        """``http_client`` / ``http_async_client`` keywords for ``register()``: both on one
+        ``MockTransport`` (it reads the body and answers from :meth:`handle` either way)."""
+        transport = httpx.MockTransport(self.handle)
         return {
-            "http_client": httpx.Client(transport=httpx.MockTransport(self.handle)),
-            "http_async_client": httpx.AsyncClient(transport=httpx.MockTransport(self.ahandle)),
+            "http_client": httpx.Client(transport=transport),
+            "http_async_client": httpx.AsyncClient(transport=transport),
         }
 
     @property

@@ -17,6 +17,7 @@ def test_public_names() -> None:
         "HIDDEN_PARAMS_KEY",
         "OPTIONS_PARAM",
         "PROVIDER",
+        "ProviderOptions",
         "__version__",
         "register",
         "response_info",
@@ -39,6 +40,11 @@ def test_importing_the_package_does_not_import_litellm() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120
     )
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_unknown_arguments_are_refused() -> None:
+    with pytest.raises(TypeError, match="unknown argument"):
+        cf_ai_gateway_litellm.register(gateway_token="x")  # type: ignore[call-arg]
 
 
 def test_unknown_attribute() -> None:
