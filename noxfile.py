@@ -25,7 +25,16 @@ nox.needs_version = ">=2024.10.9"
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = bool(os.environ.get("CI"))
-nox.options.sessions = ["lint", "typecheck", "tests", "adapters", "minimums", "package", "demo"]
+nox.options.sessions = [
+    "lint",
+    "typecheck",
+    "tests",
+    "adapters",
+    "docs",
+    "minimums",
+    "package",
+    "demo",
+]
 
 ROOT = Path(__file__).parent
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
@@ -171,6 +180,22 @@ def adapters(session: nox.Session, adapter: Adapter, line: Line) -> None:
         f"version({adapter.framework!r}))",
     )
     session.run("pytest", *adapter.test_paths, *session.posargs)
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Every Python sample of every docs page runs on its own (a fresh file, a fresh
+    interpreter, warnings as errors) against a local emulator, each adapter on its newest
+    framework line; samples run two at a time."""
+    newest = [req for a in ADAPTERS for req in a.lines[-1].requires]
+    session.install(
+        *_editable(*ALL_PACKAGES),
+        *newest,
+        *_group("test"),
+        *_group("integration"),
+        "pytest-xdist>=3",
+    )
+    session.run("pytest", "integration_tests/docs", "-n", "2", *session.posargs)
 
 
 @nox.session(python=PYTHONS[0])
