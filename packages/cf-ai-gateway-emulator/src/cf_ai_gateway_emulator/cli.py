@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import signal
-import socket
 import sqlite3
 import sys
 from collections.abc import Sequence
@@ -13,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from .config import DEFAULT_CONFIG_TOML, DEFAULT_TOKEN, ConfigError
+from .listening import listening_socket
 
 if TYPE_CHECKING:
     from .state import EmulatorState
@@ -116,11 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(f"invalid --db: --db={args.db!r} cannot be opened ({exc})")
     # Bind before printing anything, so ``--port 0`` prints the port the OS picked.
     try:
-        family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((args.host, args.port))
-        sock.listen(2048)
+        sock = listening_socket(args.host, args.port)
     except OSError as exc:
         state.storage.close()
         return _fail(f"cannot listen on --host={args.host!r} --port={args.port!r} ({exc})")

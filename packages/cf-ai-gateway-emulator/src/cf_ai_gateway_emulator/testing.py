@@ -15,7 +15,6 @@ isolated gateways and direct access to the state (logs, clock).
 from __future__ import annotations
 
 import contextlib
-import socket
 import threading
 import time
 import uuid
@@ -29,6 +28,7 @@ from cf_ai_gateway import Gateway
 from .app import create_app
 from .clock import Clock, ManualClock
 from .config import EmulatorConfig, GatewaySettings
+from .listening import listening_socket
 from .state import EmulatorState
 
 __all__ = ["ACCOUNT_TOKEN", "EmulatorHandle", "ManualClock", "run_emulator"]
@@ -108,15 +108,6 @@ class EmulatorHandle:
         return self.state.clock
 
 
-def _free_socket(host: str, port: int) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(128)
-    sock.set_inheritable(True)
-    return sock
-
-
 @contextlib.contextmanager
 def run_emulator(
     config: EmulatorConfig | str | Path | Mapping[str, Any] | None = None,
@@ -142,7 +133,7 @@ def run_emulator(
             mock=replace(state.config.mock, stream_chunk_delay_ms=stream_chunk_delay_ms),
         )
     app = create_app(state=state)
-    sock = _free_socket(host, port)
+    sock = listening_socket(host, port, backlog=128)
     bound_port = sock.getsockname()[1]
     server = uvicorn.Server(
         uvicorn.Config(
