@@ -596,18 +596,39 @@ async def test_dynamic_model_fallback_and_rate_limit(emu: Emu) -> None:
 # --- surfaces --------------------------------------------------------------------------------
 
 
+OPENAI_COMPATIBLE = (
+    "openai",
+    "groq",
+    "grok",
+    "mistral",
+    "deepseek",
+    "perplexity-ai",
+    "cerebras",
+    "openrouter",
+    "workers-ai",
+    "custom-acme",
+)
+
+
+@pytest.mark.parametrize("provider", OPENAI_COMPATIBLE)
+@pytest.mark.parametrize("v1", ["", "v1/"], ids=["bare", "v1"])
+async def test_openai_compatible_paths_with_or_without_v1(emu: Emu, provider: str, v1: str) -> None:
+    # The gateway serves both forms (Cloudflare's pages use both; its JS client sends v1/).
+    body = {"model": "llama", "messages": CHAT["messages"]}
+    r = await emu.post(f"/v1/{ACCOUNT}/demo/{provider}/{v1}chat/completions", body)
+    assert r.status_code == 200, r.text
+    assert r.json()["object"] == "chat.completion"
+    step = {"provider": provider, "endpoint": f"{v1}chat/completions", "query": body}
+    r = await emu.post(f"/v1/{ACCOUNT}/demo", [step])
+    assert (r.status_code, r.headers[wire.H_STEP]) == (200, "0"), r.text
+    if provider not in ("grok", "perplexity-ai", "deepseek", "cerebras"):  # no embeddings
+        emb = {"model": "e", "input": "x"}
+        r = await emu.post(f"/v1/{ACCOUNT}/demo/{provider}/{v1}embeddings", emb)
+        assert r.json()["object"] == "list", r.text
+
+
 async def test_provider_native_paths(emu: Emu) -> None:
     body = {"model": "llama", "messages": CHAT["messages"]}
-    for path in (
-        "openai/chat/completions",
-        "groq/chat/completions",
-        "mistral/v1/chat/completions",
-        "workers-ai/v1/chat/completions",
-        "custom-acme/chat/completions",
-    ):
-        r = await emu.post(f"/v1/{ACCOUNT}/demo/{path}", body)
-        assert r.status_code == 200, (path, r.text)
-        assert r.json()["object"] == "chat.completion"
     emb = await emu.post(
         f"/v1/{ACCOUNT}/demo/openai/embeddings",
         {"model": "text-embedding-3-small", "input": ["a", "b"]},
@@ -615,8 +636,8 @@ async def test_provider_native_paths(emu: Emu) -> None:
     assert len(emb.json()["data"]) == 2
     assert len(emb.json()["data"][0]["embedding"]) == 64
     assert (
-        await emu.post(f"/v1/{ACCOUNT}/demo/openai/v1/chat/completions", body)
-    ).status_code == 404  # no doubled /v1 on OpenAI's paths
+        await emu.post(f"/v1/{ACCOUNT}/demo/openai/v1/v1/chat/completions", body)
+    ).status_code == 404  # one optional v1/, not two
     assert (
         await emu.post(f"/v1/{ACCOUNT}/demo/perplexity/chat/completions", body)
     ).status_code == 400  # the unified prefix is not a path segment

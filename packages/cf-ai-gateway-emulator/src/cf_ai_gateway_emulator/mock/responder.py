@@ -17,7 +17,7 @@ from ..exchange import UpstreamRequest, UpstreamResponse
 from . import engine
 from .faults import FAULT_HEADER, Faults, StreamCutFault, faults_from_model, merged_faults
 from .neutral import BrokenBody, MockFailure
-from .schemas import RenderedStream, Schema, fallback_schema
+from .schemas import RenderedStream, Schema, Target, body_target, fallback_schema
 
 __all__ = ["mock_response"]
 
@@ -54,7 +54,8 @@ async def mock_response(
     mock = config.mock
     provider_cfg = config.provider(req.provider)
     body: Mapping[str, Any] = req.body if isinstance(req.body, Mapping) else {}
-    model = str(body.get("model") or "")
+    target = req.schema.target(req.path, body) if req.schema is not None else body_target(body)
+    model = target.model
     faults = merged_faults((mock.faults, provider_cfg.faults), model, req.headers.get(FAULT_HEADER))
     latency = provider_cfg.latency_ms if provider_cfg.latency_ms is not None else mock.latency_ms
     delay = (latency + faults.delay_ms) / 1000
@@ -66,7 +67,7 @@ async def mock_response(
     assert req.schema is not None  # no schema is a refusal
     if faults_from_model(model).any:
         model = engine.DEFAULT_CHAT_MODEL  # the model name was a fault directive list
-    return _answer(req.schema, body, model, faults, mock, created)
+    return _answer(req.schema, body, Target(model, target.stream), faults, mock, created)
 
 
 def _refusal(req: UpstreamRequest, faults: Faults) -> UpstreamResponse | None:
@@ -91,18 +92,19 @@ def _refusal(req: UpstreamRequest, faults: Faults) -> UpstreamResponse | None:
 def _answer(
     schema: Schema[Any, Any],
     body: Mapping[str, Any],
-    model: str,
+    target: Target,
     faults: Faults,
     settings: MockSettings,
     created: int,
 ) -> UpstreamResponse:
     """Parse with the schema, answer with the engine, render with the schema."""
+    model = target.model
     if not model:
-        chat = schema.kind == "chat"
-        model = engine.DEFAULT_CHAT_MODEL if chat else engine.DEFAULT_EMBEDDINGS_MODEL
+        embeddings = schema.kind == "embeddings"
+        model = engine.DEFAULT_EMBEDDINGS_MODEL if embeddings else engine.DEFAULT_CHAT_MODEL
     try:
         engine.check_model(model)
-        request = schema.parse_request(body, model=model)
+        request = schema.parse_request(body, target=Target(model, target.stream))
         answer = engine.answer(request, settings)
     except MockFailure as failure:
         return _json_response(failure.status, schema.render_error(failure))

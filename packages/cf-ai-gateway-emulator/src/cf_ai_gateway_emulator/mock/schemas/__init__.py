@@ -1,7 +1,7 @@
 """Wire schemas of the mock: one module per schema behind the ``Schema`` protocol (``base``),
 found by provider and path through ``registry``."""
 
-from .base import EndpointKind, RenderedStream, Schema
+from .base import EndpointKind, RenderedStream, Schema, Target, body_target
 from .registry import UNIFIED_CHAT, fallback_schema, schema_for
 
 __all__ = [
@@ -9,6 +9,8 @@ __all__ = [
     "EndpointKind",
     "RenderedStream",
     "Schema",
+    "Target",
+    "body_target",
     "fallback_schema",
     "schema_for",
 ]

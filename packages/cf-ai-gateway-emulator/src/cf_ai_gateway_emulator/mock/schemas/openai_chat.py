@@ -30,7 +30,7 @@ from ..neutral import (
 )
 from ..text import count_tokens, digest
 from . import openai_common, sse
-from .base import EndpointKind, RenderedStream, Schema
+from .base import EndpointKind, RenderedStream, Schema, Target
 
 __all__ = ["OPENAI_CHAT", "OpenAIChat"]
 
@@ -48,7 +48,7 @@ class OpenAIChat(Schema[ChatRequest, ChatAnswer]):
     name = "openai-chat"
     kind: EndpointKind = "chat"
 
-    def parse_request(self, body: Mapping[str, Any], *, model: str) -> ChatRequest:
+    def parse_request(self, body: Mapping[str, Any], *, target: Target) -> ChatRequest:
         raw_messages = _checked_messages(body)
         n = body.get("n") or 1
         if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= 16:
@@ -58,9 +58,9 @@ class OpenAIChat(Schema[ChatRequest, ChatAnswer]):
         seed = body.get("seed")
         tools = _tools(body.get("tools"))
         return ChatRequest(
-            model=model,
+            model=target.model,
             raw=body,
-            stream=bool(body.get("stream")),
+            stream=target.stream,
             messages=_messages(raw_messages),
             tools=tools,
             tool_choice=_tool_choice(body.get("tool_choice")) if tools else ToolChoice(),

@@ -7,6 +7,13 @@ e.g. ``"v1/models/*:generateContent"``) for one provider, or as a function of th
 a ``custom-*`` one, is answered on its OpenAI-compatible paths with no change here. The first
 binding that matches wins.
 
+OpenAI-compatible endpoints (chat completions, embeddings, responses) are served with and
+without a leading ``v1/`` (``openai/chat/completions`` and ``openai/v1/chat/completions``,
+``mistral/v1/chat/completions`` and ``mistral/chat/completions``), on provider-native paths and
+in universal steps, as the gateway does (``cf_ai_gateway.providers`` records the rule):
+bindings made with ``v1_optional=True`` (every function-of-``Provider`` binding) compare paths
+without it.
+
 Adding a schema: write ``mock/schemas/<name>.py`` implementing ``Schema``, then add one
 ``Binding`` to ``BINDINGS`` (and, if the provider's own errors look different, an entry to
 ``_FALLBACKS``).
@@ -25,26 +32,48 @@ from .base import Schema
 from .openai_chat import OPENAI_CHAT
 from .openai_embeddings import OPENAI_EMBEDDINGS
 
-__all__ = ["BINDINGS", "UNIFIED_CHAT", "Binding", "fallback_schema", "schema_for"]
+__all__ = [
+    "BINDINGS",
+    "UNIFIED_CHAT",
+    "Binding",
+    "fallback_schema",
+    "schema_for",
+    "without_v1",
+]
 
 AnySchema = Schema[Any, Any]
 
 
+_V1 = "v1/"
+
+
+def without_v1(path: str) -> str:
+    """``path`` without a leading ``v1/`` (and surrounding slashes)."""
+    path = path.strip("/")
+    return path[len(_V1) :] if path.startswith(_V1) else path
+
+
 @dataclass(frozen=True)
 class Binding:
-    """``schema`` answers at ``path`` (of ``provider``, or of every provider when ``None``)."""
+    """``schema`` answers at ``path`` (of ``provider``, or of every provider when ``None``);
+    ``v1_optional``: a leading ``v1/`` may be present or not (OpenAI-compatible endpoints;
+    always so for a function of ``Provider``)."""
 
     schema: AnySchema
     path: str | Callable[[Provider], str | None]
     provider: str | None = None
+    v1_optional: bool = False
 
     def matches(self, provider: Provider, path: str) -> bool:
         if self.provider is not None and self.provider != provider.slug:
             return False
         if callable(self.path):
             wanted = self.path(provider)
-            return wanted is not None and wanted.strip("/") == path
-        return fnmatchcase(path, self.path.strip("/"))
+            return wanted is not None and without_v1(wanted) == without_v1(path)
+        pattern = self.path.strip("/")
+        if self.v1_optional:
+            return fnmatchcase(without_v1(path), without_v1(pattern))
+        return fnmatchcase(path, pattern)
 
 
 BINDINGS: tuple[Binding, ...] = (
