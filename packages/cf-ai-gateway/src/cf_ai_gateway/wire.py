@@ -155,3 +155,13 @@ CODE_API_LOG_BODY_NOT_FOUND: Final = 7006
 (an unknown body name, or payload collection was off)."""
 CODE_API_ROUTE_NOT_FOUND: Final = 7007
 """Undocumented for AI Gateway: our choice for a dynamic route name the gateway does not hold."""
+
+# The model-not-found answer is not a gateway code: on the unified and REST endpoints the
+# gateway answers an unknown model with HTTP 404 in the endpoint's own schema (observed on the
+# REST API's Anthropic endpoint: ``{"type": "error", "error": {"type": "not_found_error",
+# "message": "Model not found: ..."}}``), as the providers themselves do.
+MODEL_NOT_FOUND_CODE: Final = "model_not_found"
+"""``error.code`` of a 404 model-not-found answer in OpenAI's schema (OpenAI's own, and the
+gateway's on its OpenAI-schema endpoints)."""
+MODEL_NOT_FOUND_TYPE: Final = "not_found_error"
+"""``error.type`` of a 404 not-found answer in Anthropic's schema (a model when it says so)."""
