@@ -26,6 +26,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from cf_ai_gateway import wire
+
 from ..config import MockSettings
 from .faults import Faults
 from .json_values import QUOTED, STRING_HINTS, schema_value
@@ -34,6 +36,7 @@ from .neutral import (
     ChatAnswer,
     ChatChoice,
     ChatRequest,
+    CountRequest,
     EmbeddingsAnswer,
     EmbeddingsRequest,
     FailureKind,
@@ -41,6 +44,7 @@ from .neutral import (
     Message,
     MockFailure,
     MockRequest,
+    TokenCount,
     Tool,
     ToolCall,
     Usage,
@@ -137,8 +141,8 @@ def check_model(model: str) -> None:
         raise MockFailure(
             404,
             f"The model `{model}` does not exist or you do not have access to it.",
-            "invalid_request",
-            "model_not_found",
+            "not_found",
+            wire.MODEL_NOT_FOUND_CODE,
         )
     if "fail" in lowered:
         raise MockFailure(
@@ -152,8 +156,12 @@ def check_model(model: str) -> None:
 # --- answers ---------------------------------------------------------------------------------
 
 
-def answer(request: MockRequest, settings: MockSettings) -> ChatAnswer | EmbeddingsAnswer:
+def answer(
+    request: MockRequest, settings: MockSettings
+) -> ChatAnswer | EmbeddingsAnswer | TokenCount:
     """The answer to a parsed request (raises ``MockFailure`` for what it cannot answer)."""
+    if isinstance(request, CountRequest):
+        return TokenCount(Usage(request.prompt_tokens, 0))
     if isinstance(request, ChatRequest):
         return answer_chat(
             request, seed=settings.seed, max_answer_tokens=settings.max_answer_tokens

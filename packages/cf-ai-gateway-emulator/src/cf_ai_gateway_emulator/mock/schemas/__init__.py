@@ -2,9 +2,19 @@
 found by provider and path through ``registry``."""
 
 from .base import EndpointKind, RenderedStream, Schema, Target, body_target
-from .registry import UNIFIED_CHAT, fallback_schema, schema_for
+from .registry import (
+    REST_COUNT_TOKENS,
+    REST_MESSAGES,
+    REST_RESPONSES,
+    UNIFIED_CHAT,
+    fallback_schema,
+    schema_for,
+)
 
 __all__ = [
+    "REST_COUNT_TOKENS",
+    "REST_MESSAGES",
+    "REST_RESPONSES",
     "UNIFIED_CHAT",
     "EndpointKind",
     "RenderedStream",

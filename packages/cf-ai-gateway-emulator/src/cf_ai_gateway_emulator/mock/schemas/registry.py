@@ -28,12 +28,19 @@ from typing import Any
 
 from cf_ai_gateway.providers import Provider, get_provider
 
+from .anthropic_messages import ANTHROPIC_COUNT_TOKENS, ANTHROPIC_MESSAGES
 from .base import Schema
+from .google_ai_studio import GOOGLE_EMBEDDINGS, GOOGLE_GENERATE
 from .openai_chat import OPENAI_CHAT
 from .openai_embeddings import OPENAI_EMBEDDINGS
+from .openai_responses import OPENAI_RESPONSES
+from .workers_ai import WORKERS_AI_EMBEDDINGS, WORKERS_AI_TEXT
 
 __all__ = [
     "BINDINGS",
+    "REST_COUNT_TOKENS",
+    "REST_MESSAGES",
+    "REST_RESPONSES",
     "UNIFIED_CHAT",
     "Binding",
     "fallback_schema",
@@ -76,15 +83,42 @@ class Binding:
         return fnmatchcase(path, pattern)
 
 
+def _responses_path(provider: Provider) -> str | None:
+    """``responses`` next to every OpenAI-compatible chat path (OpenAI's own, and the
+    compatible providers' and custom providers' for the mock)."""
+    return "responses" if provider.chat_path is not None else None
+
+
 BINDINGS: tuple[Binding, ...] = (
     Binding(OPENAI_CHAT, path=lambda p: p.chat_path),
     Binding(OPENAI_EMBEDDINGS, path=lambda p: p.embeddings_path),
+    Binding(OPENAI_RESPONSES, path=_responses_path),
+    Binding(ANTHROPIC_MESSAGES, "v1/messages", provider="anthropic"),
+    Binding(ANTHROPIC_COUNT_TOKENS, "v1/messages/count_tokens", provider="anthropic"),
+    Binding(GOOGLE_GENERATE, "v1*/models/*:generateContent", provider="google-ai-studio"),
+    Binding(GOOGLE_GENERATE, "v1*/models/*:streamGenerateContent", provider="google-ai-studio"),
+    Binding(GOOGLE_EMBEDDINGS, "v1*/models/*:embedContent", provider="google-ai-studio"),
+    Binding(GOOGLE_EMBEDDINGS, "v1*/models/*:batchEmbedContents", provider="google-ai-studio"),
+    Binding(WORKERS_AI_EMBEDDINGS, "@cf/baai/*", provider="workers-ai"),
+    Binding(WORKERS_AI_EMBEDDINGS, "@cf/*embed*", provider="workers-ai"),
+    Binding(WORKERS_AI_TEXT, "@cf/*", provider="workers-ai"),
+    Binding(WORKERS_AI_TEXT, "@hf/*", provider="workers-ai"),
 )
 
 UNIFIED_CHAT: AnySchema = OPENAI_CHAT
 """The schema of the unified (``/compat``) and REST chat surfaces, for every provider."""
+REST_RESPONSES: AnySchema = OPENAI_RESPONSES
+"""The REST API's ``/ai/v1/responses``, for every provider."""
+REST_MESSAGES: AnySchema = ANTHROPIC_MESSAGES
+"""The REST API's ``/ai/v1/messages``, for every provider."""
+REST_COUNT_TOKENS: AnySchema = ANTHROPIC_COUNT_TOKENS
+"""The REST API's ``/ai/v1/messages/count_tokens``, for every provider."""
 
-_FALLBACKS: dict[str, AnySchema] = {}
+_FALLBACKS: dict[str, AnySchema] = {
+    "anthropic": ANTHROPIC_MESSAGES,
+    "google-ai-studio": GOOGLE_GENERATE,
+    "workers-ai": WORKERS_AI_TEXT,
+}
 """Provider slug -> the schema of its own error bodies, where it is not OpenAI's."""
 
 
