@@ -14,6 +14,7 @@ from cf_ai_gateway.errors import (
     GatewayAuthenticationError,
     GatewayNotFoundError,
     GatewayTimeoutError,
+    ModelNotFoundError,
     RateLimitError,
     error_from_response,
 )
@@ -590,7 +591,9 @@ async def test_dynamic_model_fallback_and_rate_limit(emu: Emu) -> None:
     assert (await emu.compat("dyn", {**CHAT, "model": "dynamic/strict"}, **user)).status_code == 200
     blocked = await emu.compat("dyn", {**CHAT, "model": "dynamic/strict"}, **user)
     assert blocked.status_code == 429
-    assert (await emu.compat("dyn", {**CHAT, "model": "dynamic/missing"})).status_code == 400
+    missing = await emu.compat("dyn", {**CHAT, "model": "dynamic/missing"})
+    assert missing.status_code == 404
+    assert missing.json()["error"]["code"] == wire.MODEL_NOT_FOUND_CODE
 
 
 # --- surfaces --------------------------------------------------------------------------------
@@ -663,11 +666,15 @@ async def test_rest_surface(emu: Emu) -> None:
     assert (await emu.post(url, CHAT)).status_code == 401
     r = await emu.post(url, CHAT, **AUTH, **{wire.H_GATEWAY_ID: "demo"})
     assert r.status_code == 200
-    assert r.headers[wire.H_PROVIDER] == "openai"
     assert len(emu.state.logs(ACCOUNT, "demo")) == 1
-    r = await emu.post(url, {**CHAT, "model": "@cf/meta/llama-3.1-8b-instruct"}, **AUTH)
+    assert wire.H_PROVIDER not in r.headers  # only dynamic routes and aliases name it
+    workers_ai = {**CHAT, "model": "@cf/meta/llama-3.1-8b-instruct"}
+    r = await emu.post(url, workers_ai, **AUTH)
+    assert r.status_code == 400  # @cf/ models need cf-aig-gateway-id
+    assert wire.H_GATEWAY_ID in r.json()["error"]["message"]
+    r = await emu.post(url, workers_ai, **AUTH, **{wire.H_GATEWAY_ID: "default"})
     assert r.status_code == 200
-    assert r.headers[wire.H_PROVIDER] == "workers-ai"
-    assert emu.state.get_gateway(ACCOUNT, "default") is not None
+    assert emu.state.logs(ACCOUNT, "default")[-1]["provider"] == "workers-ai"
     missing = await emu.post(url, {**CHAT, "model": "nobody/model"}, **AUTH)
-    assert missing.json()["error"][0]["code"] == wire.CODE_REST_MODEL_NOT_FOUND
+    assert missing.status_code == 404
+    assert isinstance(error_of(missing), ModelNotFoundError)

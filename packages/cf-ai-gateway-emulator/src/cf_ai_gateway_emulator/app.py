@@ -21,9 +21,22 @@ from .errors import api_error
 from .management import ROUTES as MANAGEMENT_ROUTES
 from .mock.faults import StreamCutFault
 from .state import EmulatorState
-from .surfaces import compat_chat, compat_other, provider_native, rest_chat, universal
+from .surfaces import (
+    compat_chat,
+    compat_other,
+    provider_native,
+    rest_chat,
+    rest_count_tokens,
+    rest_messages,
+    rest_responses,
+    rest_run,
+    rest_run_model,
+    universal,
+)
 
 __all__ = ["create_app"]
+
+_REST = "/client/v4/accounts/{account}/ai"
 
 
 class _QuietFaults(logging.Filter):
@@ -74,7 +87,16 @@ def create_app(
     routes += [
         Route("/", info, methods=["GET"]),
         Route("/healthz", info, methods=["GET"]),
-        Route("/client/v4/accounts/{account}/ai/v1/chat/completions", rest_chat, methods=["POST"]),
+        Route(f"{_REST}/v1/chat/completions", rest_chat, methods=["POST"]),
+        Route(f"{_REST}/v1/responses", rest_responses, methods=["POST"]),
+        Route(f"{_REST}/v1/messages", rest_messages, methods=["POST"]),
+        Route(f"{_REST}/v1/messages/count_tokens", rest_count_tokens, methods=["POST"]),
+        # Cloudflare's REST page points the Anthropic SDK at ``.../ai/v1``, to which the SDK
+        # appends ``/v1/messages``: served too, so that a client set up as documented works.
+        Route(f"{_REST}/v1/v1/messages", rest_messages, methods=["POST"]),
+        Route(f"{_REST}/v1/v1/messages/count_tokens", rest_count_tokens, methods=["POST"]),
+        Route(f"{_REST}/run", rest_run, methods=["POST"]),
+        Route(f"{_REST}/run/{{model:path}}", rest_run_model, methods=["POST"]),
         Route("/v1/{account}/{gateway}/compat/chat/completions", compat_chat, methods=["POST"]),
         Route("/v1/{account}/{gateway}/compat/v1/chat/completions", compat_chat, methods=["POST"]),
         Route("/v1/{account}/{gateway}/compat/{path:path}", compat_other, methods=["POST"]),

@@ -102,6 +102,7 @@ class EmulatorState:
                 created_at=old.created_at if old else now,
                 modified_at=now,
                 routes=settings.routes or (old.routes if old else {}),
+                aliases=settings.aliases or (old.aliases if old else {}),
             )
             account.gateways[settings.id] = stored
         if old is not None:
