@@ -129,6 +129,31 @@ async def test_custom_key_caches_five_minutes_with_caching_off(
     assert (await emu.compat("demo", **key)).headers[wire.H_CACHE_STATUS] == "MISS"
 
 
+async def test_provider_keys_never_share_a_cache_entry(emu: Emu) -> None:
+    # Cloudflare's caching page: provider, endpoint, model, the provider's authentication
+    # header and the full body make the key.
+    alice = {"authorization": "Bearer sk-alice-secret"}
+    bob = {"authorization": "Bearer sk-bob-secret"}
+    assert (await emu.compat("cached", **alice)).headers[wire.H_CACHE_STATUS] == "MISS"
+    assert (await emu.compat("cached", **alice)).headers[wire.H_CACHE_STATUS] == "HIT"
+    assert (await emu.compat("cached", **bob)).headers[wire.H_CACHE_STATUS] == "MISS"
+    assert (await emu.compat("cached")).headers[wire.H_CACHE_STATUS] == "MISS"  # no key at all
+    anthropic = {"model": "claude", "max_tokens": 9, "messages": CHAT["messages"]}
+    url = f"/v1/{ACCOUNT}/cached/anthropic/v1/messages"
+    for key, status in (("sk-ant-a", "MISS"), ("sk-ant-a", "HIT"), ("sk-ant-b", "MISS")):
+        r = await emu.post(url, anthropic, **{"x-api-key": key})
+        assert r.headers[wire.H_CACHE_STATUS] == status
+    other_model = {**CHAT, "model": "openai/gpt-4o"}
+    assert (await emu.compat("cached", other_model, **alice)).headers[wire.H_CACHE_STATUS] == "MISS"
+    shared = {wire.H_CACHE_KEY: "shared"}  # a custom key still overrides all of it
+    await emu.compat("cached", **alice, **shared)
+    r = await emu.compat("cached", **bob, **shared)
+    assert r.headers[wire.H_CACHE_STATUS] == "HIT"
+    dump = "\n".join(emu.state.storage._db.iterdump())
+    assert "secret" not in dump  # keys are hashed into the cache key, never stored
+    assert "sk-ant-a" not in dump
+
+
 async def test_streams_are_not_cached(emu: Emu) -> None:
     body = {**CHAT, "stream": True}
     for _ in range(2):

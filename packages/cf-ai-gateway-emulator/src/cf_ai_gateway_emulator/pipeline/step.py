@@ -23,7 +23,7 @@ from cf_ai_gateway.errors import gateway_error_body
 from ..exchange import UpstreamError, UpstreamRequest, UpstreamResponse
 from ..mock.schemas import Schema, Target, body_target
 from ..upstream import call_upstream
-from .cache import cache_key, cached_answer, store_answer
+from .cache import cache_key, cached_answer, credential_digest, store_answer
 from .context import RequestContext
 from .step_settings import retry_delay_s, step_settings
 
@@ -106,7 +106,10 @@ async def run_step(
     settings = step_settings(ctx.gateway, headers, config)
     result = StepResult(provider, path, schema, model, body, None)
     cacheable = settings.cache_ttl > 0 and not streaming and not settings.skip_cache
-    key = cache_key(provider, path, body, settings.cache_key) if cacheable else ""
+    key = ""
+    if cacheable:
+        credential = credential_digest(provider, headers, query)
+        key = cache_key(provider, path, model, credential, body, settings.cache_key)
     result.cache_active = cacheable
     state = ctx.state
     if cacheable:
