@@ -10,6 +10,7 @@ from typing import Any
 
 from cf_ai_gateway import wire
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -20,6 +21,7 @@ from .config import EmulatorConfig
 from .errors import api_error
 from .management import ROUTES as MANAGEMENT_ROUTES
 from .mock.faults import StreamCutFault
+from .request_log import RequestLog
 from .state import EmulatorState
 from .surfaces import (
     compat_chat,
@@ -80,8 +82,10 @@ def create_app(
     db: str | Path = ":memory:",
     clock: Clock | None = None,
     state: EmulatorState | None = None,
+    log_requests: bool = False,
 ) -> Starlette:
-    """The emulator as an ASGI app (serve it with uvicorn, or test it via ASGI transport)."""
+    """The emulator as an ASGI app (serve it with uvicorn, or test it via ASGI transport);
+    ``log_requests``: one line per request on stderr (``request_log``)."""
     emulator = state if state is not None else EmulatorState(config, db=db, clock=clock)
     routes = [Route(path, fn, methods=methods) for path, fn, methods in MANAGEMENT_ROUTES]
     routes += [
@@ -105,6 +109,7 @@ def create_app(
         Route("/v1/{account}/{gateway}/", universal, methods=["POST"]),
     ]
     _install_log_filter()
-    app = Starlette(routes=routes, exception_handlers={404: not_found})
+    middleware = [Middleware(RequestLog)] if log_requests else []
+    app = Starlette(routes=routes, exception_handlers={404: not_found}, middleware=middleware)
     app.state.emulator = emulator
     return app

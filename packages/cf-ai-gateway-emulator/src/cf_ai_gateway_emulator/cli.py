@@ -46,6 +46,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"]
     )
+    serve.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no line per request on stderr (method, path, gateway, status, cache, time, log id)",
+    )
     sub.add_parser("config", help="print the built-in default configuration (TOML)")
     return parser
 
@@ -131,9 +136,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     _banner(base, state)
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(state=state),
+            create_app(state=state, log_requests=not args.quiet),
             log_level=args.log_level,
-            access_log=args.log_level in ("info", "debug"),
+            access_log=False,  # our own line per request replaces uvicorn's
             lifespan="off",
         )
     )
