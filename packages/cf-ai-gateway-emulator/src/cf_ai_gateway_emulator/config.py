@@ -18,6 +18,7 @@ from cf_ai_gateway import wire
 from cf_ai_gateway.providers import get_provider
 
 from .mock.faults import FaultError, parse_faults
+from .mock.scripts import Script, ScriptError, parse_script
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -333,6 +334,8 @@ class MockSettings:
     """Fault directives applied to every mock response (see ``mock.faults``)."""
     seed: int = 0
     """Seeds dynamic-route percentage splits and the mock's phrasing."""
+    scripts: tuple[Script, ...] = ()
+    """Scripted answers (``[[mock.scripts]]``, see ``mock.scripts``)."""
 
 
 @dataclass(frozen=True)
@@ -369,10 +372,24 @@ def _parse_mock(data: object) -> MockSettings:
             values[f.name] = float(value)
         elif f.name == "faults":
             values[f.name] = _check_faults(path, _str(path, value))
+        elif f.name == "scripts":
+            values[f.name] = _scripts(path, value)
         else:
             lo = 1 if f.name in ("embedding_dimensions", "max_answer_tokens") else 0
             values[f.name] = _int(path, value, lo)
     return replace(base, **values)
+
+
+def _scripts(path: str, value: object) -> tuple[Script, ...]:
+    if not isinstance(value, list):
+        raise ConfigError(path, value, "must be a list of tables ([[mock.scripts]])")
+    out = []
+    for i, raw in enumerate(value):
+        try:
+            out.append(parse_script(raw, f"{path}[{i}]"))
+        except ScriptError as exc:
+            raise ConfigError(f"{path}[{i}]", raw, str(exc)) from None
+    return tuple(out)
 
 
 def _check_faults(path: str, text: str) -> str:

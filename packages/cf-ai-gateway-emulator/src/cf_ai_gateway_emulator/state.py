@@ -15,6 +15,7 @@ from cf_ai_gateway import wire
 
 from .clock import Clock, SystemClock
 from .config import EmulatorConfig, GatewaySettings, load_config
+from .mock.scripts import ScriptBook
 from .ratelimit import RateLimiter
 from .storage import Storage
 
@@ -54,6 +55,8 @@ class EmulatorState:
         self.storage = Storage(db)
         self.clock: Clock = clock or SystemClock()
         self.limiter = RateLimiter()
+        self.scripts = ScriptBook(self.config.mock.scripts)
+        """Scripted answers: the config's, and those added at run time."""
         self._lock = threading.RLock()
         self._rngs: dict[tuple[str, ...], random.Random] = {}
         now = iso_time(self.clock.now())

@@ -127,6 +127,8 @@ class ChatRequest(MockRequest):
     messages: tuple[Message, ...]
     tools: tuple[Tool, ...] = ()
     tool_choice: ToolChoice = field(default_factory=ToolChoice)
+    parallel_tool_calls: bool = True
+    """Whether the model may call several tools in one answer."""
     response_format: ResponseFormat = field(default_factory=ResponseFormat)
     choice_count: int = 1
     seed: int | None = None

@@ -126,9 +126,11 @@ async def run_step(
             if settings.timeout_ms and (settings.max_attempts == 1 or not final)
             else None
         )
-        request = UpstreamRequest(provider, path, schema, body, headers, attempt, query)
+        request = UpstreamRequest(
+            provider, path, schema, body, headers, attempt, query, f"{ctx.account}/{ctx.gateway.id}"
+        )
         try:
-            coro = call_upstream(request, state.config, int(state.now()))
+            coro = call_upstream(request, state.config, int(state.now()), state.scripts)
             response = await (asyncio.wait_for(coro, bound / 1000) if bound else coro)
         except asyncio.TimeoutError:
             response = _timeout_response(bound or 0)

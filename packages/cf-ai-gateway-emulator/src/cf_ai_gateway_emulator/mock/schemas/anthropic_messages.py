@@ -110,6 +110,7 @@ class AnthropicMessages(Schema[ChatRequest, ChatAnswer]):
             messages=_messages(body.get("system"), raw_messages),
             tools=tools,
             tool_choice=_tool_choice(body.get("tool_choice")) if tools else ToolChoice(),
+            parallel_tool_calls=not _parallel_off(body.get("tool_choice")),
             max_tokens=max_tokens,
             stop=tuple(s for s in stops if isinstance(s, str)) if isinstance(stops, list) else (),
             prompt_tokens=prompt_tokens(body, raw_messages),
@@ -302,6 +303,10 @@ def _tool_choice(choice: Any) -> ToolChoice:
         name = choice.get("name")
         return ToolChoice("named", name if isinstance(name, str) else None)
     return ToolChoice("auto")
+
+
+def _parallel_off(choice: Any) -> bool:
+    return isinstance(choice, Mapping) and choice.get("disable_parallel_tool_use") is True
 
 
 def prompt_tokens(body: Mapping[str, Any], messages: Sequence[Mapping[str, Any]]) -> int:

@@ -74,6 +74,7 @@ class OpenAIChat(Schema[ChatRequest, ChatAnswer]):
             messages=messages_of(raw_messages),
             tools=tools,
             tool_choice=tool_choice_of(body.get("tool_choice")) if tools else ToolChoice(),
+            parallel_tool_calls=body.get("parallel_tool_calls") is not False,
             response_format=response_format_of(body.get("response_format")),
             choice_count=n,
             seed=seed if isinstance(seed, int) else None,

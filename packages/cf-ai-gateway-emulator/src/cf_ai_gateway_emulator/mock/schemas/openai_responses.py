@@ -63,6 +63,7 @@ class OpenAIResponses(Schema[ChatRequest, ChatAnswer]):
             messages=messages,
             tools=tools,
             tool_choice=_tool_choice(body.get("tool_choice")) if tools else ToolChoice(),
+            parallel_tool_calls=body.get("parallel_tool_calls") is not False,
             response_format=_response_format(body.get("text")),
             max_tokens=limit if isinstance(limit, int) and limit > 0 else None,
             prompt_tokens=_prompt_tokens(body, messages),
