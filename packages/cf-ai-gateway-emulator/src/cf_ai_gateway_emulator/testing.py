@@ -139,9 +139,9 @@ class EmulatorHandle:
         ...     model="gpt-4o-mini",
         ... )
         """
-        raw = {"answers": list(answers), "name": name, "model": model, "provider": provider,
-               "prompt": prompt}  # fmt: skip
-        return self.state.scripts.add(parse_script({k: v for k, v in raw.items() if v}))
+        filters = {"name": name, "model": model, "provider": provider, "prompt": prompt}
+        given = {key: value for key, value in filters.items() if value}
+        return self.state.scripts.add(parse_script({"answers": list(answers), **given}))
 
     def remove_script(self, script: Script) -> None:
         self.state.scripts.remove(script)

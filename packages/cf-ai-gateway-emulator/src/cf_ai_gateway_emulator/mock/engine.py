@@ -383,8 +383,8 @@ def _text_answer(messages: Sequence[Message], seed: int, index: int) -> str:
             if message.role != "tool":
                 break
             result = snippet(message.text, 30) or "nothing"
-            results.append(f"The result of {message.tool_name or 'the tool'} is "
-                           f"{result.rstrip('.')}.")  # fmt: skip
+            name = message.tool_name or "the tool"
+            results.append(f"The result of {name} is {result.rstrip('.')}.")
         return " ".join(reversed(results))
     user = _last_user_text(messages)
     opener = _OPENERS[int(digest(seed, index, user)[:8], 16) % len(_OPENERS)]

@@ -26,11 +26,12 @@ from starlette.responses import Response
 
 from ..errors import Rejection, answers_rejections
 from ..exchange import UpstreamResponse
+from ..mock.neutral import MockFailure
 from ..mock.schemas import schema_for
 from ..mock.schemas.registry import without_v1
 from ..pipeline import RequestContext, StepResult, log_failed_step, open_request, respond, run_step
 from ..state import EmulatorState
-from .incoming import forwarded_headers, json_body, model_not_found, provider_named
+from .incoming import forwarded_headers, json_body, provider_named, schema_rejection
 from .unified import UNIFIED, answer_model
 
 __all__ = ["COMPAT", "step_headers", "universal"]
@@ -124,9 +125,9 @@ async def _compat_step(
     model = str(body.get("model") or "")
     try:
         if without_v1(endpoint) not in _COMPAT_ENDPOINTS:
-            raise model_not_found(
-                UNIFIED.schema, model, f"the unified endpoint has no {endpoint!r}"
-            )
+            message = f"the unified endpoint has no {endpoint!r}; only chat/completions"
+            failure = MockFailure(404, message, "invalid_request", "unknown_url")
+            raise schema_rejection(UNIFIED.schema, failure)
         return await answer_model(ctx, UNIFIED, body, headers, config=config, step=index)
     except Rejection as rejection:
         answer = rejection.response
