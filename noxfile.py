@@ -1,7 +1,8 @@
 """Sessions for the cf-ai-gateway monorepo.
 
 ``nox`` (no arguments) runs what CI runs: lint, typecheck, the core/emulator tests on every
-supported Python, every adapter on each framework line it supports, the lowest-dependency
+supported Python, real clients against the emulator, every adapter on each framework line it
+supports, the lowest-dependency
 check, the package check and the demo. ``nox -s demo`` runs the offline tour; ``nox -s record``
 re-records the cassettes against the local emulator; ``nox -t langchain`` runs one
 framework's legs.
@@ -29,6 +30,7 @@ nox.options.sessions = [
     "lint",
     "typecheck",
     "tests",
+    "clients",
     "adapters",
     "docs",
     "minimums",
@@ -160,6 +162,37 @@ def tests(session: nox.Session) -> None:
         *session.posargs,
     )
     session.run("pytest", "--doctest-modules", f"{CORE}/src", "-q", "-p", "no:randomly")
+
+
+CLIENTS = (
+    "openai>=1.68",
+    "anthropic>=0.49",
+    "google-genai>=1.10",
+    "litellm>=1.60",
+    "langchain-openai>=0.3",
+    "numpy",  # langchain-core's InMemoryVectorStore, for the retriever test
+)
+"""The real clients ``clients`` runs unchanged against the emulator (one venv for all)."""
+
+
+@nox.session
+def clients(session: nox.Session) -> None:
+    """Real clients no one here wrote (the openai, anthropic and google-genai SDKs, LiteLLM,
+    langchain-openai) against the in-process emulator, with only their base URL changed.
+    Offline: only 127.0.0.1 is reachable, and LiteLLM uses its bundled model cost map."""
+    session.install(*_editable(CORE, EMULATOR), *CLIENTS, *_group("test"), *_group("integration"))
+    session.run(
+        "python",
+        "-c",
+        "from importlib.metadata import version as v; print(*(f'{d} {v(d)}' for d in "
+        "('openai', 'anthropic', 'google-genai', 'litellm', 'langchain-openai')), sep=', ')",
+    )
+    session.run(
+        "pytest",
+        "integration_tests/clients",
+        *session.posargs,
+        env={"LITELLM_LOCAL_MODEL_COST_MAP": "True"},
+    )
 
 
 @nox.session

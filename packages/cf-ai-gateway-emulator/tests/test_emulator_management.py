@@ -167,4 +167,4 @@ async def test_routes_api(emu: Emu) -> None:
     assert (
         await emu.client.delete(f"{BASE}/gateways/demo/routes/api-route", headers=AUTH)
     ).status_code == 200
-    assert (await emu.compat("demo", {**CHAT, "model": "dynamic/api-route"})).status_code == 400
+    assert (await emu.compat("demo", {**CHAT, "model": "dynamic/api-route"})).status_code == 404

@@ -289,6 +289,32 @@ def test_internal_code_only_shape() -> None:
     assert (err.code, err.message) == (2009, "nope")
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"error": {"message": "Model not found: nobody/x", "type": "invalid_request_error",
+                   "param": "model", "code": "model_not_found"}},
+        {"type": "error", "error": {"type": "not_found_error",
+                                    "message": "Model not found: moonshotai/kimi-k2.6"}},
+    ],
+    ids=["openai-schema", "anthropic-schema"],
+)  # fmt: skip
+def test_a_404_for_an_unknown_model_is_model_not_found(data: dict[str, Any]) -> None:
+    err = error_from_response(404, {}, body(data))
+    assert type(err) is ModelNotFoundError
+    assert err.code is None
+    assert "Model not found" in err.message
+
+
+def test_other_404s_are_not_model_not_found() -> None:
+    no_path = {"error": {"message": "no endpoint openai/x", "code": "unknown_url"}}
+    assert type(error_from_response(404, {}, body(no_path))) is BadRequestError
+    file_gone = {"type": "error", "error": {"type": "not_found_error", "message": "file-1"}}
+    assert type(error_from_response(404, {}, body(file_gone))) is BadRequestError
+    wrong_status = {"error": {"message": "Model not found", "code": "model_not_found"}}
+    assert type(error_from_response(400, {}, body(wrong_status))) is BadRequestError
+
+
 def test_hierarchy() -> None:
     assert issubclass(GuardrailsBlockedError, ContentBlockedError)
     assert issubclass(DLPBlockedError, ContentBlockedError)

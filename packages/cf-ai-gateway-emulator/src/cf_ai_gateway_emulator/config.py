@@ -18,6 +18,7 @@ from cf_ai_gateway import wire
 from cf_ai_gateway.providers import get_provider
 
 from .mock.faults import FaultError, parse_faults
+from .mock.scripts import Script, ScriptError, parse_script
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -124,6 +125,29 @@ def _check_unknown(path: str, data: Mapping[str, Any], known: set[str]) -> None:
         )
 
 
+def _aliases(path: str, value: object) -> dict[str, tuple[str, ...]]:
+    """``{alias: ["provider/model", ...]}`` with known providers and at least one model."""
+    if not isinstance(value, Mapping):
+        raise ConfigError(path, value, "must be a table of alias = [models]")
+    out: dict[str, tuple[str, ...]] = {}
+    for name, models in value.items():
+        where = f"{path}.{name}"
+        if not isinstance(name, str) or not name or "/" in name:
+            raise ConfigError(where, name, "an alias name is a non-empty string without '/'")
+        if not isinstance(models, list) or not models:
+            raise ConfigError(where, models, "must be a non-empty list of 'provider/model'")
+        for model in models:
+            provider, _, rest = model.partition("/") if isinstance(model, str) else ("", "", "")
+            try:
+                get_provider(provider)
+            except ValueError:
+                raise ConfigError(where, model, "each model is 'provider/model'") from None
+            if not rest:
+                raise ConfigError(where, model, "each model is 'provider/model'")
+        out[name] = tuple(models)
+    return out
+
+
 @dataclass(frozen=True)
 class GatewaySettings:
     """One gateway's settings, with the management API's field names."""
@@ -146,6 +170,9 @@ class GatewaySettings:
     retry_backoff: wire.Backoff = "constant"
     zdr: bool = False
     routes: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    aliases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Model aliases (``"model": "custom/{alias}"``): alias -> ``provider/model`` names, tried
+    in order, the next when one fails (Cloudflare's default order)."""
     created_at: str = ""
     modified_at: str = ""
 
@@ -214,6 +241,7 @@ class GatewaySettings:
         for i, raw in enumerate(raw_routes):
             route = parse_route(raw, f"{p('routes')}[{i}]")
             routes[route["name"]] = route
+        aliases = _aliases(p("aliases"), d.get("aliases", {}))
         settings = cls(
             id=gateway_id,
             authentication=_bool(p("authentication"), d.get("authentication", False)),
@@ -254,6 +282,7 @@ class GatewaySettings:
             ),
             zdr=_bool(p("zdr"), d.get("zdr", False)),
             routes=routes,
+            aliases=aliases,
         )
         if (settings.rate_limiting_limit is None) != (settings.rate_limiting_interval is None):
             raise ConfigError(
@@ -305,6 +334,8 @@ class MockSettings:
     """Fault directives applied to every mock response (see ``mock.faults``)."""
     seed: int = 0
     """Seeds dynamic-route percentage splits and the mock's phrasing."""
+    scripts: tuple[Script, ...] = ()
+    """Scripted answers (``[[mock.scripts]]``, see ``mock.scripts``)."""
 
 
 @dataclass(frozen=True)
@@ -341,10 +372,24 @@ def _parse_mock(data: object) -> MockSettings:
             values[f.name] = float(value)
         elif f.name == "faults":
             values[f.name] = _check_faults(path, _str(path, value))
+        elif f.name == "scripts":
+            values[f.name] = _scripts(path, value)
         else:
             lo = 1 if f.name in ("embedding_dimensions", "max_answer_tokens") else 0
             values[f.name] = _int(path, value, lo)
     return replace(base, **values)
+
+
+def _scripts(path: str, value: object) -> tuple[Script, ...]:
+    if not isinstance(value, list):
+        raise ConfigError(path, value, "must be a list of tables ([[mock.scripts]])")
+    out = []
+    for i, raw in enumerate(value):
+        try:
+            out.append(parse_script(raw, f"{path}[{i}]"))
+        except ScriptError as exc:
+            raise ConfigError(f"{path}[{i}]", raw, str(exc)) from None
+    return tuple(out)
 
 
 def _check_faults(path: str, text: str) -> str:

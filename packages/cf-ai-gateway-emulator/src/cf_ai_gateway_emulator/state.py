@@ -15,6 +15,7 @@ from cf_ai_gateway import wire
 
 from .clock import Clock, SystemClock
 from .config import EmulatorConfig, GatewaySettings, load_config
+from .mock.scripts import ScriptBook
 from .ratelimit import RateLimiter
 from .storage import Storage
 
@@ -54,6 +55,8 @@ class EmulatorState:
         self.storage = Storage(db)
         self.clock: Clock = clock or SystemClock()
         self.limiter = RateLimiter()
+        self.scripts = ScriptBook(self.config.mock.scripts)
+        """Scripted answers: the config's, and those added at run time."""
         self._lock = threading.RLock()
         self._rngs: dict[tuple[str, ...], random.Random] = {}
         now = iso_time(self.clock.now())
@@ -102,6 +105,7 @@ class EmulatorState:
                 created_at=old.created_at if old else now,
                 modified_at=now,
                 routes=settings.routes or (old.routes if old else {}),
+                aliases=settings.aliases or (old.aliases if old else {}),
             )
             account.gateways[settings.id] = stored
         if old is not None:

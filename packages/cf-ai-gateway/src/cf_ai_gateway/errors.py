@@ -12,7 +12,8 @@
     ├── BadRequestError               400/404/413/422 not covered below
     │   ├── GatewayNotFoundError      2001: the gateway does not exist
     │   ├── ByokCredentialError       2040: the BYOK alias has no stored key
-    │   └── ModelNotFoundError        7000/7003: REST API has no route / model
+    │   └── ModelNotFoundError        7000/7003: REST API has no route / model; a 404 that says
+    │                                 the model does not exist
     ├── GatewayAuthenticationError    2009, or 401/403 with a gateway body: cf-aig-authorization
     ├── ProviderAuthenticationError   a provider's own 401/403
     ├── InsufficientBalanceError      2005/2021, 402: credits needed
@@ -219,8 +220,10 @@ class ByokCredentialError(BadRequestError):
 
 class ModelNotFoundError(BadRequestError):
     """REST API codes 7000/7003: no route for this endpoint, or the model is not in the
-    catalogue. Check the model name (the REST API uses catalogue names such as
-    ``openai/gpt-4o-mini``) or use another surface."""
+    catalogue; or an HTTP 404 whose body says the model does not exist (``code:
+    model_not_found`` in OpenAI's schema, a ``not_found_error`` about a model in Anthropic's),
+    as the gateway answers an unknown model. Check the model name (the REST API uses catalogue
+    names such as ``openai/gpt-4o-mini``) or use another surface."""
 
 
 class GatewayAuthenticationError(GatewayError):
@@ -427,6 +430,13 @@ def _should_retry(headers: Mapping[str, str]) -> bool | None:
     return {"true": True, "false": False}.get(value)
 
 
+def _says_model_not_found(p_code: str | None, p_type: str | None, message: str) -> bool:
+    """Whether a 404's provider-style error is about an unknown model."""
+    if p_code == wire.MODEL_NOT_FOUND_CODE:
+        return True
+    return p_type == wire.MODEL_NOT_FOUND_TYPE and "model" in message.lower()
+
+
 def _html_title(text: str) -> str | None:
     match = re.search(r"<title>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
     return " ".join(match.group(1).split()) if match else None
@@ -467,6 +477,8 @@ def error_from_response(
     codes = _MANAGEMENT_CODE_CLASSES if source == "management" else _CODE_CLASSES
     if code is not None and code in codes:
         cls = codes[code]
+    elif status_code == 404 and _says_model_not_found(p_code, p_type, message):
+        cls = ModelNotFoundError
     elif status_code == 429:
         cls = RateLimitError
     elif status_code in (401, 403):

@@ -4,6 +4,15 @@ Some providers use a different path segment than their unified (``/compat``) mod
 Perplexity is ``perplexity-ai`` in the path but ``perplexity/`` in a model name. This module is
 the only place that knows. Custom providers are ``custom-{slug}`` in both places.
 
+Paths with and without ``v1/``: the gateway serves every OpenAI-compatible endpoint (chat
+completions, embeddings, responses) of every provider that has one with and without a
+leading ``v1/`` (``openai/chat/completions`` and ``openai/v1/chat/completions``, likewise
+``mistral/chat/completions`` next to ``mistral/v1/chat/completions``), on provider-native URLs
+and as a universal step's ``endpoint``; Cloudflare's pages and its own JavaScript client use
+both forms. ``chat_path`` / ``embeddings_path`` / ``native_path`` below are the one canonical
+form each provider is addressed with here; the core builds every URL with that form on a
+parsed gateway URL (``urls`` normalises a pasted ``.../openai/v1``), so it never doubles ``/v1``.
+
 >>> get_provider("perplexity").slug
 'perplexity-ai'
 >>> split_model("workers-ai/@cf/meta/llama-3.1-8b-instruct")

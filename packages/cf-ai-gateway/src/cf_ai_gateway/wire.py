@@ -224,3 +224,12 @@ CODE_API_NO_ROUTE: Final = 7000
 CODE_API_COULD_NOT_ROUTE: Final = 7003
 """v4 API: "Could not route to ..., perhaps your object identifier is invalid?": most often a
 wrong account id in the management API URL. The REST surface uses 7000/7003 for models."""
+# The model-not-found answer is not a gateway code: on the unified and REST endpoints the
+# gateway answers an unknown model with HTTP 404 in the endpoint's own schema (observed on the
+# REST API's Anthropic endpoint: ``{"type": "error", "error": {"type": "not_found_error",
+# "message": "Model not found: ..."}}``), as the providers themselves do.
+MODEL_NOT_FOUND_CODE: Final = "model_not_found"
+"""``error.code`` of a 404 model-not-found answer in OpenAI's schema (OpenAI's own, and the
+gateway's on its OpenAI-schema endpoints)."""
+MODEL_NOT_FOUND_TYPE: Final = "not_found_error"
+"""``error.type`` of a 404 not-found answer in Anthropic's schema (a model when it says so)."""

@@ -21,9 +21,9 @@ from cf_ai_gateway import wire
 from cf_ai_gateway.errors import gateway_error_body
 
 from ..exchange import UpstreamError, UpstreamRequest, UpstreamResponse
-from ..mock.schemas import Schema
+from ..mock.schemas import Schema, Target, body_target
 from ..upstream import call_upstream
-from .cache import cache_key, cached_answer, store_answer
+from .cache import cache_key, cached_answer, credential_digest, store_answer
 from .context import RequestContext
 from .step_settings import retry_delay_s, step_settings
 
@@ -67,12 +67,13 @@ class StepResult:
             response.stream = None
 
 
-def _requested(body: Any) -> tuple[str, bool]:
-    """The model a JSON body names and whether it asks for a stream (the common ``model`` and
-    ``stream`` fields; other bodies name neither)."""
+def _requested(schema: Schema[Any, Any] | None, path: str, body: Any) -> Target:
+    """The model a request names and whether it asks for a stream: read by its schema (from
+    the body, or the path where the wire puts them); without a schema, the body's common
+    ``model`` and ``stream`` fields. A body that is not an object names neither."""
     if not isinstance(body, Mapping):
-        return "", False
-    return str(body.get("model") or ""), bool(body.get("stream"))
+        return Target("", False)
+    return schema.target(path, body) if schema is not None else body_target(body)
 
 
 def _timeout_response(timeout_ms: int) -> UpstreamResponse:
@@ -100,11 +101,15 @@ async def run_step(
     ``schema`` is the wire schema of ``path`` (``None``: one the mock does not know);
     ``config``: a universal step's ``config`` or a dynamic route node's timeout/retries.
     """
-    model, streaming = _requested(body)
+    target = _requested(schema, path, body)
+    model, streaming = target.model, target.stream
     settings = step_settings(ctx.gateway, headers, config)
     result = StepResult(provider, path, schema, model, body, None)
     cacheable = settings.cache_ttl > 0 and not streaming and not settings.skip_cache
-    key = cache_key(provider, path, body, settings.cache_key) if cacheable else ""
+    key = ""
+    if cacheable:
+        credential = credential_digest(provider, headers, query)
+        key = cache_key(provider, path, model, credential, body, settings.cache_key)
     result.cache_active = cacheable
     state = ctx.state
     if cacheable:
@@ -121,9 +126,11 @@ async def run_step(
             if settings.timeout_ms and (settings.max_attempts == 1 or not final)
             else None
         )
-        request = UpstreamRequest(provider, path, schema, body, headers, attempt, query)
+        request = UpstreamRequest(
+            provider, path, schema, body, headers, attempt, query, f"{ctx.account}/{ctx.gateway.id}"
+        )
         try:
-            coro = call_upstream(request, state.config, int(state.now()))
+            coro = call_upstream(request, state.config, int(state.now()), state.scripts)
             response = await (asyncio.wait_for(coro, bound / 1000) if bound else coro)
         except asyncio.TimeoutError:
             response = _timeout_response(bound or 0)
