@@ -4,7 +4,6 @@ real socket, concurrency, the pytest fixtures, pass-through and the CLI."""
 from __future__ import annotations
 
 import asyncio
-import json
 import socket
 import statistics
 import time
@@ -18,6 +17,7 @@ from cf_ai_gateway import (
     Gateway,
     GatewayClient,
     GatewayOptions,
+    ManagementClient,
     StreamInterruptedError,
 )
 from cf_ai_gateway_emulator.cli import main
@@ -38,10 +38,11 @@ def test_fixtures_give_isolated_gateways(
         first = client.chat_completions(CHAT, options=opts)
         second = client.chat_completions(CHAT, options=opts)
         assert (first.info.cache_status, second.info.cache_status) == ("MISS", "HIT")
-        logs = client.list_logs()
-        assert [log["event_id"] for log in logs] == ["ev-1", "ev-1"]
-        assert json.loads(logs[0]["metadata"]) == {"user": "u-1"}
-        assert client.get_log(first.info.log_id)["cached"] is False
+    with ManagementClient.from_gateway(emulator_gateway) as mgmt:
+        logs = list(mgmt.list_logs(direction="asc"))
+        assert [log.event_id for log in logs] == ["ev-1", "ev-1"]
+        assert logs[0].metadata == {"user": "u-1"}
+        assert mgmt.get_log(first.info.log_id or "").cached is False
 
 
 def test_streaming_over_a_socket(emulator: EmulatorHandle, emulator_gateway: Gateway) -> None:
@@ -54,8 +55,9 @@ def test_streaming_over_a_socket(emulator: EmulatorHandle, emulator_gateway: Gat
         )
         assert text.startswith("H")
         assert chunks[-1]["usage"]["total_tokens"] > 0
-        log = client.get_log(stream.info.log_id)
-        assert log["tokens_out"] == chunks[-1]["usage"]["completion_tokens"]
+        with ManagementClient.from_gateway(emulator_gateway) as mgmt:
+            log = mgmt.get_log(stream.info.log_id or "")
+        assert log.tokens_out == chunks[-1]["usage"]["completion_tokens"]
         with (
             pytest.raises(StreamInterruptedError),
             client.stream_chat_completions(

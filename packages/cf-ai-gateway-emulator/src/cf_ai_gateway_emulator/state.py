@@ -15,6 +15,7 @@ from cf_ai_gateway import wire
 
 from .clock import Clock, SystemClock
 from .config import EmulatorConfig, GatewaySettings, load_config
+from .ids import short_hash
 from .mock.scripts import ScriptBook
 from .ratelimit import RateLimiter
 from .storage import Storage
@@ -59,6 +60,7 @@ class EmulatorState:
         """Scripted answers: the config's, and those added at run time."""
         self._lock = threading.RLock()
         self._rngs: dict[tuple[str, ...], random.Random] = {}
+        self._route_versions: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
         now = iso_time(self.clock.now())
         self.accounts: dict[str, Account] = {
             acc.id: Account(
@@ -153,6 +155,40 @@ class EmulatorState:
                 rng = random.Random(f"{self.config.mock.seed}:{':'.join(key)}")
                 self._rngs[key] = rng
             return rng.random() * 100
+
+    def route_versions(
+        self, account_id: str, gateway: GatewaySettings, name: str
+    ) -> list[dict[str, Any]]:
+        """The versions of a dynamic route, oldest first (the last is active and deployed).
+
+        A route whose definition differs from its latest version gets a new version: routes
+        from the config start with one, each management API create of the name adds one.
+        """
+        from .dynamic_routes import api_elements
+
+        with self._lock:
+            versions = self._route_versions.setdefault((account_id, gateway.id, name), [])
+            elements = api_elements(gateway.routes[name])
+            if not versions or versions[-1]["elements"] != elements:
+                for version in versions:
+                    version["active"] = False
+                created = iso_time(self.now()) if versions else gateway.created_at
+                versions.append(
+                    {
+                        "version_id": short_hash(
+                            "version", account_id, gateway.id, name, len(versions), length=32
+                        ),
+                        "active": True,
+                        "created_at": created or iso_time(self.now()),
+                        "elements": elements,
+                    }
+                )
+            return [dict(v) for v in versions]
+
+    def forget_route(self, account_id: str, gateway_id: str, name: str) -> None:
+        """Drop a deleted route's versions."""
+        with self._lock:
+            self._route_versions.pop((account_id, gateway_id, name), None)
 
     def logs(self, account_id: str, gateway_id: str) -> list[dict[str, Any]]:
         return self.storage.logs(account_id, gateway_id)
