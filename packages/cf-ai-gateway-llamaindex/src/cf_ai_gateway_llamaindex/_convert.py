@@ -168,19 +168,24 @@ def messages_to_openai(messages: Sequence[ChatMessage]) -> list[dict[str, Any]]:
 
 
 def message_from_openai(
-    content: str, tool_calls: Sequence[ToolCall], reasoning: str | None = None
+    content: str,
+    tool_calls: Sequence[ToolCall],
+    reasoning: str | None = None,
+    *,
+    streamed: bool = False,
 ) -> ChatMessage:
-    """The assistant message of an answer (or of a stream so far).
+    """The assistant message of an answer (or, ``streamed``, of a stream so far).
 
     Blocks: a ``ThinkingBlock`` for reasoning and one ``ToolCallBlock`` per call where the line
-    has them, and a ``TextBlock`` (always one, so ``.content`` is ``""`` rather than ``None``
-    while a stream carries only tool calls). ``additional_kwargs["tool_calls"]`` holds the calls
-    as plain OpenAI dicts on every line.
+    has them, and a ``TextBlock`` for the content (streamed messages always have one, so
+    ``.content`` is ``""`` rather than ``None`` while a stream carries only tool calls, as with
+    LlamaIndex's OpenAI LLM). ``additional_kwargs["tool_calls"]`` holds the calls as plain
+    OpenAI dicts on every line.
     """
     blocks: list[Any] = []
     if reasoning and HAS_THINKING_BLOCK:
         blocks.append(_THINKING_BLOCK(content=reasoning))
-    if content or not tool_calls:
+    if content or streamed or not tool_calls:
         blocks.append(TextBlock(text=content))
     if HAS_TOOL_CALL_BLOCK:
         blocks.extend(

@@ -107,7 +107,9 @@ class _StreamState:
 
     def response(self, delta: ChatDelta) -> ChatResponse:
         acc = self.acc
-        message = message_from_openai(acc.content, acc.tool_calls, acc.reasoning or None)
+        message = message_from_openai(
+            acc.content, acc.tool_calls, acc.reasoning or None, streamed=True
+        )
         kwargs: dict[str, Any] = {**_usage_kwargs(acc.usage), "cf_aig": self.cf_aig}
         if delta.finish_reason or not delta.has_choice:
             kwargs["model"] = acc.model
