@@ -98,7 +98,8 @@ def test_metadata() -> None:
         model="workers-ai/@cf/meta/llama-3.1-8b-instruct", gateway=GATEWAY, max_tokens=64
     )
     meta = llm.metadata
-    assert meta.is_chat_model and meta.is_function_calling_model
+    assert meta.is_chat_model
+    assert meta.is_function_calling_model
     assert meta.model_name == "workers-ai/@cf/meta/llama-3.1-8b-instruct"
     assert meta.num_output == 64
     assert meta.context_window == llm.context_window
@@ -284,14 +285,14 @@ async def test_async_twins(double: GatewayDouble) -> None:
 # --- errors ------------------------------------------------------------------------------------
 
 
+AUTH_BODY = {"success": False, "error": [{"code": 2009, "message": "Unauthorized"}]}
+
+
 @pytest.mark.parametrize(
     ("answer", "error"),
     [
         (Status(404, {"error": {"message": "no", "code": "model_not_found"}}), BadRequestError),
-        (
-            Status(401, {"success": False, "error": [{"code": 2009, "message": "Unauthorized"}]}),
-            GatewayAuthenticationError,
-        ),  # fmt: skip
+        (Status(401, AUTH_BODY), GatewayAuthenticationError),
         (Status(429, {"error": {"message": "slow down"}}), RateLimitError),
     ],
 )
