@@ -18,7 +18,7 @@ from llama_index.core.instrumentation.event_handlers import BaseEventHandler
 from llama_index.core.instrumentation.events import BaseEvent
 from llama_index.core.instrumentation.span_handlers import SimpleSpanHandler
 from llama_index.core.llms import ChatMessage
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from .gateway_double import GatewayDouble, Status
 
@@ -27,7 +27,7 @@ USER = [ChatMessage(role="user", content="Hello")]
 
 
 class _Events(BaseEventHandler):
-    events: list[BaseEvent] = []
+    events: list[BaseEvent] = Field(default_factory=list)
 
     @classmethod
     def class_name(cls) -> str:
