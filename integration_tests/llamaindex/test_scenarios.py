@@ -28,9 +28,9 @@ from cf_ai_gateway_llamaindex import CloudflareAIGatewayEmbedding, CloudflareAIG
 from llama_index.core import Document, Settings, VectorStoreIndex
 from llama_index.core.agent.workflow import FunctionAgent
 from llama_index.core.llms import ChatMessage
+from llama_index.core.memory import ChatMemoryBuffer
 from llama_index.core.prompts import PromptTemplate
 from llama_index.core.tools import FunctionTool
-from llama_index.core.memory import ChatMemoryBuffer
 from pydantic import BaseModel, Field
 
 pytestmark = pytest.mark.vcr
