@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -32,7 +33,14 @@ from cf_ai_gateway import (
     shared_clients,
 )
 from cf_ai_gateway.chat import looks_like_credential
-from llama_index.core.bridge.pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
+from llama_index.core.bridge.pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    field_serializer,
+)
 
 __all__ = ["GatewayFields", "secret_value"]
 
@@ -105,6 +113,25 @@ class GatewayFields(BaseModel):
 
     _gateway: Gateway | None = PrivateAttr(default=None)
     _pairs: dict[Surface, ClientPair] = PrivateAttr(default_factory=dict)
+
+    @field_serializer("gateway_options")
+    def _plain_options(self, options: GatewayOptions | None) -> dict[str, Any] | None:
+        """Options as the plain mapping ``GatewayOptions.from_mapping`` reads back.
+
+        LlamaIndex serialises the whole object (``to_dict()``) on every call on lines before
+        0.14.23; a ``GatewayOptions`` dumped field by field would make pydantic warn about its
+        read-only ``metadata`` mapping each time."""
+        if options is None:
+            return None
+        plain: dict[str, Any] = {}
+        for spec in dataclasses.fields(options):
+            value = getattr(options, spec.name)
+            if value is None:
+                continue
+            if dataclasses.is_dataclass(value) and not isinstance(value, type):
+                value = {k: v for k, v in dataclasses.asdict(value).items() if v is not None}
+            plain[spec.name] = dict(value) if isinstance(value, Mapping) else value
+        return plain
 
     @staticmethod
     def _coerce_gateway_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import warnings
 from typing import Any
 
 import httpx
@@ -114,6 +115,26 @@ def test_no_secret_in_repr_dict_json_or_pickle(double: GatewayDouble) -> None:
     clone = pickle.loads(pickle.dumps(make(double, api_key="sk-provider-secret")))
     assert clone.model == "openai/gpt-4o-mini"
     assert clone.resolved_gateway.gateway_id == "gw"
+
+
+def test_to_dict_is_plain_and_warning_free() -> None:
+    options = GatewayOptions(
+        cache_ttl=60,
+        metadata={"app": "a"},
+        custom_cost={"per_token_in": 1e-6, "per_token_out": 2e-6},
+    )
+    llm = CloudflareAIGatewayLLM(
+        model="openai/gpt-4o-mini", gateway=GATEWAY, gateway_options=options
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # LlamaIndex calls to_dict() on every call (< 0.14.23)
+        data = llm.to_dict()
+    assert data["gateway_options"] == {
+        "cache_ttl": 60,
+        "metadata": {"app": "a"},
+        "custom_cost": {"per_token_in": 1e-6, "per_token_out": 2e-6},
+    }
+    assert CloudflareAIGatewayLLM.from_dict(data).gateway_options == options
 
 
 def test_from_dict_rebuilds_the_same_gateway() -> None:
