@@ -16,14 +16,17 @@ GATEWAY_ID = "llamaindex-tour"
 
 
 def _cf(ctx: DemoContext, label: str, response: Any) -> None:
-    kwargs = response.additional_kwargs
-    cf = kwargs.get("cf_aig", {})
-    parts = [f"cache=[bold]{cf.get('cache_status')}[/]", f"log id={cf.get('log_id')}"]
-    if kwargs.get("model"):
-        parts.append(f"model={kwargs['model']}")
-    if kwargs.get("total_tokens") is not None:
-        parts.append(f"tokens={kwargs['total_tokens']}")
-    ctx.console.print(f"  [dim]{label}:[/] " + ", ".join(parts))
+    """One line with what the gateway said about ``response``."""
+    extra = response.additional_kwargs
+    shown = {
+        "cache": extra["cf_aig"].get("cache_status"),
+        "log id": extra["cf_aig"].get("log_id"),
+        "model": extra.get("model"),
+        "tokens": extra.get("total_tokens"),
+    }
+    ctx.console.print(
+        f"  [dim]{label}:[/] " + ", ".join(f"{k}={v}" for k, v in shown.items() if v is not None)
+    )
 
 
 @section(
@@ -35,14 +38,11 @@ def llamaindex_tour(ctx: DemoContext) -> None:
     from llama_index.core.agent.workflow import FunctionAgent
     from llama_index.core.tools import FunctionTool
 
-    console = ctx.console
-    ctx.emulator.create_gateway(GATEWAY_ID)
-    gateway = ctx.gateway(GATEWAY_ID)
+    gateway = ctx.gateway(ctx.emulator.create_gateway(GATEWAY_ID))
     llm = CloudflareAIGatewayLLM(
-        model="openai/gpt-4o-mini",
-        gateway=gateway,
-        gateway_options=GatewayOptions(metadata={"tour": "llamaindex"}),
+        model="openai/gpt-4o-mini", gateway=gateway, gateway_options={"metadata": {"tour": "li"}}
     )
+    console = ctx.console
     saved = Settings._llm, Settings._embed_model
     try:
         console.print(

@@ -10,6 +10,7 @@ same requests."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -40,16 +41,22 @@ EMBEDDING_MODEL = "openai/text-embedding-3-small"
 LLMFactory = Callable[..., CloudflareAIGatewayLLM]
 
 
+def _llm_on(
+    gateway_factory: Callable[..., Gateway],
+    api_key: str | None,
+    model: str = MODEL,
+    gateway: Gateway | None = None,
+    **fields: Any,
+) -> CloudflareAIGatewayLLM:
+    return CloudflareAIGatewayLLM(
+        model=model, gateway=gateway or gateway_factory(), api_key=api_key, **fields
+    )
+
+
 @pytest.fixture
 def llm(gateway_factory: Callable[..., Gateway], provider_api_key: str | None) -> LLMFactory:
     """``llm(model=..., gateway=..., **fields)``: an LLM on this test's gateway."""
-
-    def make(model: str = MODEL, gateway: Gateway | None = None, **fields: Any) -> Any:
-        return CloudflareAIGatewayLLM(
-            model=model, gateway=gateway or gateway_factory(), api_key=provider_api_key, **fields
-        )
-
-    return make
+    return functools.partial(_llm_on, gateway_factory, provider_api_key)
 
 
 def get_weather(city: str) -> str:
@@ -215,32 +222,38 @@ def test_rag_pipeline(
     assert reply.source_nodes
 
 
+def _cache_status(response: Any) -> str | None:
+    return response.additional_kwargs["cf_aig"].get("cache_status")  # type: ignore[no-any-return]
+
+
 def test_cache_miss_then_hit(llm: LLMFactory) -> None:
-    model = llm(gateway_options=GatewayOptions(cache_ttl=3600))
-    first = model.complete("What is a cache?")
-    second = model.complete("What is a cache?")
-    assert first.additional_kwargs["cf_aig"]["cache_status"] == "MISS"
-    assert second.additional_kwargs["cf_aig"]["cache_status"] == "HIT"
-    assert second.text == first.text
-    fresh = model.complete("What is a cache?", gateway_options=GatewayOptions(skip_cache=True))
-    assert fresh.additional_kwargs["cf_aig"].get("cache_status") != "HIT"
+    cached = llm(gateway_options={"cache_ttl": 3600})
+    question = user("What is a cache?")
+    answers = [cached.chat(question) for _ in range(2)]
+    assert [_cache_status(a) for a in answers] == ["MISS", "HIT"]
+    assert answers[0].message.content == answers[1].message.content
+    bypass = cached.chat(question, gateway_options={"skip_cache": True})
+    assert _cache_status(bypass) != "HIT"
+
+
+def _logged_metadata(gateway: Gateway, log_id: str) -> Any:
+    """The metadata of a log entry, read through the Logs API (replayed: as recorded)."""
+    with GatewayClient(gateway) as client:
+        entry = client.get_log(log_id)
+    value = entry["metadata"]
+    return json.loads(value) if isinstance(value, str) else value  # a JSON string on the wire
 
 
 def test_metadata_in_logs(llm: LLMFactory, gateway_factory: Callable[..., Gateway]) -> None:
     gateway = gateway_factory()
-    model = llm(gateway=gateway, gateway_options=GatewayOptions(metadata={"app": "li-tests"}))
-    reply = model.chat(
-        user("Log me."),
-        gateway_options=GatewayOptions(metadata={"user": "u-42"}, event_id="li-scenario-1"),
+    defaults = GatewayOptions(metadata={"app": "li-tests"})
+    per_call = GatewayOptions(metadata={"user": "u-42"}, event_id="li-scenario-1")
+    done = llm(gateway=gateway, gateway_options=defaults).complete(
+        "Log me.", gateway_options=per_call
     )
-    cf_aig = reply.additional_kwargs["cf_aig"]
-    assert cf_aig["event_id"] == "li-scenario-1"
-    with GatewayClient(gateway) as client:  # replayed: the log the cassette recorded
-        log = client.get_log(cf_aig["log_id"])
-    metadata = log["metadata"]
-    if isinstance(metadata, str):  # the Logs API returns metadata as a JSON string
-        metadata = json.loads(metadata)
-    assert metadata == {"app": "li-tests", "user": "u-42"}
+    info = done.raw.info  # the typed info (complete() keeps the chat response's raw)
+    assert info.event_id == "li-scenario-1"
+    assert _logged_metadata(gateway, info.log_id) == {"app": "li-tests", "user": "u-42"}
 
 
 @pytest.mark.emulator_only  # the mock LLM fails every model whose name contains "fail"

@@ -1,28 +1,27 @@
-"""LlamaIndex integration for Cloudflare AI Gateway.
+"""LlamaIndex integration for Cloudflare AI Gateway, on the ``cf_ai_gateway`` core.
 
-``CloudflareAIGatewayLLM`` (a ``FunctionCallingLLM``: a drop-in for ``OpenAI`` /
-``OpenAILike`` in query engines, agents and workflows) and ``CloudflareAIGatewayEmbedding``,
-built on the ``cf_ai_gateway`` core: every provider behind the gateway, typed gateway options
-per call, ``additional_kwargs["cf_aig"]`` on every response, and the core's typed errors.
+- :class:`CloudflareAIGatewayLLM`: a ``FunctionCallingLLM``, a drop-in for ``OpenAI`` /
+  ``OpenAILike`` in query engines, agents and workflows;
+- :class:`CloudflareAIGatewayEmbedding`: a ``BaseEmbedding``;
+- :class:`GatewayRawResponse`: ``ChatResponse.raw`` of both, a ``dict`` with the typed
+  gateway info in ``.info``.
 
->>> from cf_ai_gateway_llamaindex import CloudflareAIGatewayLLM
->>> llm = CloudflareAIGatewayLLM(model="openai/gpt-4o-mini")  # doctest: +SKIP
+Every provider behind the gateway, typed gateway options per call,
+``additional_kwargs["cf_aig"]`` on every response, and the core's typed errors.
 """
 
 from __future__ import annotations
 
-try:
-    import llama_index.core  # noqa: F401
-except ImportError as exc:  # pragma: no cover - exercised without the extra installed
+from importlib.util import find_spec
+
+if find_spec("llama_index.core") is None:  # pragma: no cover - without the extra
     raise ImportError(
         'cf_ai_gateway_llamaindex needs llama-index-core: install "cf-ai-gateway[llamaindex]"'
-    ) from exc
+    )
 
 from .embeddings import CloudflareAIGatewayEmbedding
 from .llms import CloudflareAIGatewayLLM
 from .responses import GatewayRawResponse
-
-__version__ = "0.1.0"
 
 __all__ = [
     "CloudflareAIGatewayEmbedding",
@@ -30,3 +29,4 @@ __all__ = [
     "GatewayRawResponse",
     "__version__",
 ]
+__version__ = "0.1.0"

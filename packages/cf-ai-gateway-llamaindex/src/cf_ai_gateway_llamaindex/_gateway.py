@@ -18,20 +18,8 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
+import cf_ai_gateway as cfg
 import httpx
-from cf_ai_gateway import (
-    ENV_TOKEN,
-    AsyncGatewayClient,
-    ClientConfig,
-    ClientPair,
-    Gateway,
-    GatewayClient,
-    GatewayOptions,
-    Surface,
-    options_from_value,
-    provider_api_key_from_env,
-    shared_clients,
-)
 from cf_ai_gateway.chat import looks_like_credential
 from llama_index.core.bridge.pydantic import (
     BaseModel,
@@ -55,7 +43,7 @@ def secret_value(value: SecretStr | str | None) -> str | None:
 
 
 def _env_token() -> str | None:
-    return next((os.environ[name] for name in ENV_TOKEN if os.environ.get(name)), None)
+    return next((os.environ[name] for name in cfg.ENV_TOKEN if os.environ.get(name)), None)
 
 
 class GatewayFields(BaseModel):
@@ -63,7 +51,7 @@ class GatewayFields(BaseModel):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    gateway: Gateway | None = Field(
+    gateway: cfg.Gateway | None = Field(
         default=None,
         exclude=True,
         description="A ready cf_ai_gateway.Gateway (its token stays out of to_dict()).",
@@ -90,7 +78,7 @@ class GatewayFields(BaseModel):
         description="The provider key. None (the default, unless CF_AIG_PROVIDER_API_KEY is "
         "set) sends no provider credential: BYOK / Unified Billing.",
     )
-    gateway_options: GatewayOptions | None = Field(
+    gateway_options: cfg.GatewayOptions | None = Field(
         default=None,
         description="Default cf_ai_gateway.GatewayOptions of every request (per call options "
         "are merged over them).",
@@ -111,11 +99,11 @@ class GatewayFields(BaseModel):
         default=None, exclude=True, description="Your own httpx.AsyncClient."
     )
 
-    _gateway: Gateway | None = PrivateAttr(default=None)
-    _pairs: dict[Surface, ClientPair] = PrivateAttr(default_factory=dict)
+    _gateway: cfg.Gateway | None = PrivateAttr(default=None)
+    _pairs: dict[cfg.Surface, cfg.ClientPair] = PrivateAttr(default_factory=dict)
 
     @field_serializer("gateway_options")
-    def _plain_options(self, options: GatewayOptions | None) -> dict[str, Any] | None:
+    def _plain_options(self, options: cfg.GatewayOptions | None) -> dict[str, Any] | None:
         """Options as the plain mapping ``GatewayOptions.from_mapping`` reads back.
 
         LlamaIndex serialises the whole object (``to_dict()``) on every call on lines before
@@ -138,9 +126,9 @@ class GatewayFields(BaseModel):
         """Normalise constructor arguments before pydantic sees them, so that bad values raise
         the core's own errors (``InvalidOptionError``, ...) rather than a ``ValidationError``."""
         kwargs = dict(kwargs)
-        kwargs["gateway_options"] = options_from_value(kwargs.get("gateway_options"))
+        kwargs["gateway_options"] = cfg.options_from_value(kwargs.get("gateway_options"))
         if kwargs.get("api_key") is None:
-            kwargs["api_key"] = provider_api_key_from_env()
+            kwargs["api_key"] = cfg.provider_api_key_from_env()
         for name in kwargs.get("default_headers") or {}:
             if looks_like_credential(str(name)):
                 raise ValueError(
@@ -168,9 +156,9 @@ class GatewayFields(BaseModel):
                 gateway = dataclasses.replace(gateway, token=token)
         elif self.gateway_url:
             extra = {"account_id": self.account_id} if self.account_id else {}
-            gateway = Gateway.from_url(self.gateway_url, token=token or _env_token(), **extra)
+            gateway = cfg.Gateway.from_url(self.gateway_url, token=token or _env_token(), **extra)
         else:
-            gateway = Gateway.from_env(
+            gateway = cfg.Gateway.from_env(
                 account_id=self.account_id, gateway_id=self.gateway_id, token=token
             )
         self._gateway = gateway
@@ -178,7 +166,7 @@ class GatewayFields(BaseModel):
             setattr(self, name, value)
 
     @staticmethod
-    def _described(gateway: Gateway) -> dict[str, str | None]:
+    def _described(gateway: cfg.Gateway) -> dict[str, str | None]:
         return {
             "gateway_url": gateway.root_url,
             "account_id": gateway.account_id,
@@ -186,20 +174,20 @@ class GatewayFields(BaseModel):
         }
 
     @property
-    def resolved_gateway(self) -> Gateway:
+    def resolved_gateway(self) -> cfg.Gateway:
         """The core :class:`~cf_ai_gateway.Gateway` requests go to."""
         if self._gateway is None:
             self._resolve_gateway()
         assert self._gateway is not None
         return self._gateway
 
-    def _client_pair(self, surface: Surface) -> ClientPair:
+    def _client_pair(self, surface: cfg.Surface) -> cfg.ClientPair:
         """The core clients for ``surface``: shared by every object with the same settings,
         or private when you passed your own httpx client."""
         with _LOCK:
             pair = self._pairs.get(surface)
             if pair is None:
-                config = ClientConfig(
+                config = cfg.ClientConfig(
                     self.resolved_gateway,
                     surface=surface,
                     api_key=secret_value(self.api_key),
@@ -208,9 +196,9 @@ class GatewayFields(BaseModel):
                     default_headers=tuple(sorted((self.default_headers or {}).items())),
                 )
                 if self.http_client is None and self.async_http_client is None:
-                    pair = shared_clients(config)
+                    pair = cfg.shared_clients(config)
                 else:
-                    pair = ClientPair(
+                    pair = cfg.ClientPair(
                         config,
                         http_client=self.http_client,
                         http_async_client=self.async_http_client,
@@ -218,9 +206,9 @@ class GatewayFields(BaseModel):
                 self._pairs[surface] = pair
             return pair
 
-    def _sync_client(self, surface: Surface) -> GatewayClient:
+    def _sync_client(self, surface: cfg.Surface) -> cfg.GatewayClient:
         return self._client_pair(surface).sync()
 
-    def _async_client(self, surface: Surface) -> AsyncGatewayClient:
+    def _async_client(self, surface: cfg.Surface) -> cfg.AsyncGatewayClient:
         """The async client of the running event loop (pooled connections belong to it)."""
         return self._client_pair(surface).async_client()

@@ -1,13 +1,10 @@
-"""``CloudflareAIGatewayEmbedding``: LlamaIndex embeddings through Cloudflare AI Gateway.
+"""``CloudflareAIGatewayEmbedding``, a LlamaIndex ``BaseEmbedding`` whose requests go to the
+gateway's provider-native embeddings path (``{root}/openai/embeddings``,
+``{root}/workers-ai/v1/embeddings``, ...). There is no embeddings endpoint on ``/compat``, so
+``surface`` does not apply here. Usage::
 
-Embeddings use the provider-native, OpenAI-compatible ``embeddings`` path of the provider
-(``/openai/embeddings``, ``/workers-ai/v1/embeddings``, ``/custom-{slug}/embeddings``, ...):
-the unified ``/compat`` endpoint has no embeddings.
-
->>> from cf_ai_gateway_llamaindex import CloudflareAIGatewayEmbedding
->>> emb = CloudflareAIGatewayEmbedding(model_name="openai/text-embedding-3-small")  # doctest: +SKIP
->>> len(emb.get_query_embedding("hello"))                                          # doctest: +SKIP
-1536
+    emb = CloudflareAIGatewayEmbedding(model_name="openai/text-embedding-3-small")
+    vector = emb.get_query_embedding("hello")
 """
 
 from __future__ import annotations

@@ -1,10 +1,12 @@
-"""``CloudflareAIGatewayLLM``: a LlamaIndex ``FunctionCallingLLM`` that talks to Cloudflare AI
-Gateway through the ``cf_ai_gateway`` core client (no OpenAI SDK).
+"""``CloudflareAIGatewayLLM``, the LlamaIndex ``FunctionCallingLLM`` of this package.
 
->>> from cf_ai_gateway_llamaindex import CloudflareAIGatewayLLM
->>> llm = CloudflareAIGatewayLLM(model="openai/gpt-4o-mini")                # doctest: +SKIP
->>> llm.complete("Hello").additional_kwargs["cf_aig"]["cache_status"]       # doctest: +SKIP
-'MISS'
+Requests and answers go through the core's adapter kit (``cf_ai_gateway.chat``: a ``ChatCall``
+in, a ``ChatReply`` or stream deltas out) on pooled core clients; this module only turns
+LlamaIndex's messages, tools and keywords into a call, and the answers into ``ChatResponse``s.
+No OpenAI SDK is involved. Usage::
+
+    llm = CloudflareAIGatewayLLM(model="openai/gpt-4o-mini")
+    llm.complete("Hello").additional_kwargs["cf_aig"]["cache_status"]  # 'MISS'
 """
 
 from __future__ import annotations
@@ -12,24 +14,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from cf_ai_gateway import (
-    ChatCall,
-    ChatDelta,
-    ChatReply,
-    GatewayResponseInfo,
-    Surface,
-    Usage,
-    check_chat_model,
-    merge_options,
-    options_from_value,
-)
-from cf_ai_gateway.chat import (
-    StreamAccumulator,
-    check_fallback_model,
-    looks_like_credential,
-    reasoning_of,
-    tool_choice_param,
-)
+from cf_ai_gateway import chat as kit
+from cf_ai_gateway import check_chat_model, merge_options, options_from_value
+from cf_ai_gateway.response_info import GatewayResponseInfo
+from cf_ai_gateway.wire import Surface
 from llama_index.core.base.llms.generic_utils import (
     achat_to_completion_decorator,
     astream_chat_to_completion_decorator,
@@ -71,7 +59,7 @@ _CALL_KEYWORDS = ("gateway_options", "fallback_models", "extra_headers", "model"
 _UNSET_WHEN_NONE = frozenset({"tools", "tool_choice", "parallel_tool_calls"})
 
 
-def _usage_kwargs(usage: Usage | None) -> dict[str, Any]:
+def _usage_kwargs(usage: kit.Usage | None) -> dict[str, Any]:
     """Token counts where LlamaIndex's consumers (OpenInference, callbacks) look for them."""
     if usage is None:
         return {}
@@ -88,7 +76,7 @@ def _usage_kwargs(usage: Usage | None) -> dict[str, Any]:
 
 
 def _response_kwargs(
-    info: GatewayResponseInfo, model: str, usage: Usage | None, reasoning: str | None
+    info: GatewayResponseInfo, model: str, usage: kit.Usage | None, reasoning: str | None
 ) -> dict[str, Any]:
     out = {**_usage_kwargs(usage), "model": model, "cf_aig": info.to_dict()}
     if reasoning:
@@ -101,11 +89,11 @@ class _StreamState:
     so far on every chunk (the last one is complete, as agents expect), the gateway info on
     every chunk, usage once it has arrived (on the last, usage-only chunk)."""
 
-    def __init__(self, accumulator: StreamAccumulator) -> None:
+    def __init__(self, accumulator: kit.StreamAccumulator) -> None:
         self.acc = accumulator
         self.cf_aig = accumulator.info.to_dict()
 
-    def response(self, delta: ChatDelta) -> ChatResponse:
+    def response(self, delta: kit.ChatDelta) -> ChatResponse:
         acc = self.acc
         message = message_from_openai(
             acc.content, acc.tool_calls, acc.reasoning or None, streamed=True
@@ -188,7 +176,7 @@ class CloudflareAIGatewayLLM(FunctionCallingLLM, GatewayFields):
     def __init__(self, **kwargs: Any) -> None:
         kwargs = self._coerce_gateway_kwargs(kwargs)
         for key in kwargs.get("additional_kwargs") or {}:
-            if looks_like_credential(str(key)):
+            if kit.looks_like_credential(str(key)):
                 raise ValueError(
                     f"additional_kwargs[{key!r}] looks like a credential and would be sent in "
                     "the request body (and stored in the gateway's logs): pass the provider key "
@@ -197,7 +185,7 @@ class CloudflareAIGatewayLLM(FunctionCallingLLM, GatewayFields):
         super().__init__(**kwargs)
         check_chat_model(self.model, self.surface)
         for model in (self.model, *self.fallback_models) if self.fallback_models else ():
-            check_fallback_model(model)
+            kit.check_fallback_model(model)
         if self.surface == "rest" and self.api_key is not None:
             raise ValueError(
                 "surface='rest' supports Unified Billing and BYOK only: do not set api_key "
@@ -222,7 +210,7 @@ class CloudflareAIGatewayLLM(FunctionCallingLLM, GatewayFields):
 
     # --- requests -----------------------------------------------------------------------
 
-    def _chat_call(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> ChatCall:
+    def _chat_call(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> kit.ChatCall:
         """The core call for ``messages``: constructor defaults, then ``additional_kwargs``,
         then the per-call keywords (which win)."""
         kwargs = dict(kwargs)
@@ -236,7 +224,7 @@ class CloudflareAIGatewayLLM(FunctionCallingLLM, GatewayFields):
         body.update(self.additional_kwargs)
         body.update((k, v) for k, v in kwargs.items() if not (v is None and k in _UNSET_WHEN_NONE))
         fallbacks = steering["fallback_models"]
-        return ChatCall(
+        return kit.ChatCall(
             steering["model"] or self.model,
             body,
             options=merge_options(
@@ -247,8 +235,8 @@ class CloudflareAIGatewayLLM(FunctionCallingLLM, GatewayFields):
         )
 
     @staticmethod
-    def _chat_response(reply: ChatReply) -> ChatResponse:
-        reasoning = reasoning_of(reply.message)
+    def _chat_response(reply: kit.ChatReply) -> ChatResponse:
+        reasoning = kit.reasoning_of(reply.message)
         return ChatResponse(
             message=message_from_openai(reply.content, reply.tool_calls, reasoning),
             raw=GatewayRawResponse(reply.data, reply.info),
@@ -365,7 +353,7 @@ class CloudflareAIGatewayLLM(FunctionCallingLLM, GatewayFields):
             if tool_choice is None and tool_required:
                 choice = "required"
             prepared["tools"] = specs
-            prepared["tool_choice"] = tool_choice_param(choice, specs)
+            prepared["tool_choice"] = kit.tool_choice_param(choice, specs)
             if not allow_parallel_tool_calls:
                 prepared["parallel_tool_calls"] = False
         return prepared
