@@ -1,17 +1,19 @@
-"""The core tour: the ``cf_ai_gateway`` client against the emulator, feature by feature."""
+"""The core tour: the ``cf_ai_gateway`` client against the emulator, feature by feature; it ends
+with the management client and the ``cf-ai-gateway`` command (``logs``, ``doctor``)."""
 
 from __future__ import annotations
-
-import json
 
 from cf_ai_gateway import (
     NO_RETRY,
     GatewayClient,
     GatewayOptions,
     GatewayResponseInfo,
+    ManagementClient,
     RateLimitError,
     UniversalStep,
+    cache_key_for,
 )
+from cf_ai_gateway.cli import main as cli
 from rich.table import Table
 
 from demo import DemoContext, section
@@ -89,25 +91,67 @@ def core_tour(ctx: DemoContext) -> None:
         else:
             ctx.check(False, "the fourth request should have been rate limited")
 
-    console.print("[bold]6. The logs[/] (management API, GatewayClient.list_logs())")
-    with GatewayClient(ctx.gateway("demo")) as client:
-        logs = client.list_logs(order_by_direction="asc", per_page=50)
-    table = Table(show_lines=False, pad_edge=False)
-    for column in ("provider/model", "status", "cache", "step", "event id", "metadata", "tokens"):
-        table.add_column(column, overflow="fold")
-    for log in logs:
-        metadata = json.loads(log["metadata"]) if log.get("metadata") else {}
-        table.add_row(
-            f"{log['provider']}/{log['model']}",
-            str(log["status_code"]),
-            "HIT" if log["cached"] else "MISS",
-            "" if log["step"] is None else str(log["step"]),
-            log["event_id"][:18],
-            " ".join(f"{k}={v}" for k, v in metadata.items()),
-            f"{log['tokens_in']}+{log['tokens_out']}",
+    console.print("[bold]6. The logs[/] (ManagementClient: typed, paginated)")
+    with ManagementClient.from_gateway(ctx.gateway("demo")) as mgmt:
+        logs = list(mgmt.list_logs(direction="asc"))
+        table = Table(show_lines=False, pad_edge=False)
+        for column in (
+            "provider/model",
+            "status",
+            "cache",
+            "step",
+            "event id",
+            "metadata",
+            "tokens",
+        ):
+            table.add_column(column, overflow="fold")
+        for log in logs:
+            table.add_row(
+                f"{log.provider}/{log.model}",
+                str(log.status_code),
+                log.cache_status,
+                "" if log.step is None else str(log.step),
+                (log.event_id or "")[:18],
+                " ".join(f"{k}={v}" for k, v in log.metadata.items()),
+                f"{log.tokens_in}+{log.tokens_out}",
+            )
+        console.print(table)
+        ctx.check(
+            any(log.event_id == "demo-event-1" and log.metadata for log in logs),
+            "the logs should carry the event id and metadata",
         )
-    console.print(table)
+
+        console.print("[bold]7. Feedback on a response[/], in one line")
+        console.print(f"  mgmt.feedback({first.info.log_id!r}, +1)")
+        mgmt.feedback(first.info.log_id or "", +1)
+        ctx.check(mgmt.get_log(first.info.log_id or "").feedback == 1, "feedback should land")
+
+    console.print("[bold]8. cache_key_for[/]: differently spaced prompts share one cache entry")
+    with GatewayClient(ctx.gateway("demo"), retry=NO_RETRY) as client:
+        statuses = []
+        for prompt in ("What  is an AI gateway? ", "What is an\nAI gateway?"):
+            messages = [{"role": "user", "content": prompt}]
+            key = cache_key_for(messages, model=QUESTION["model"])
+            result = client.chat_completions(
+                {**QUESTION, "messages": messages}, options=GatewayOptions(cache_key=key)
+            )
+            statuses.append(result.info.cache_status)
+            console.print(
+                f"  {prompt!r}: cache [bold]{result.info.cache_status}[/] ({key[:16]}...)"
+            )
+        ctx.check(statuses == ["MISS", "HIT"], "the second prompt should hit the first one's entry")
+
+    env = {"CF_AIG_URL": ctx.emulator.gateway_url("demo"), "CF_AIG_TOKEN": ctx.emulator.token}
+    console.print("[bold]9. From the terminal[/]: [cyan]cf-ai-gateway logs --failed[/]")
+    ctx.check(cli(["logs", "--failed", "-n", "5"], environ=env) == 0, "logs should exit 0")
+
+    secure = {"CF_AIG_URL": ctx.emulator.gateway_url("secure")}
+    console.print(
+        "[bold]10. cf-ai-gateway doctor[/] on the authenticated gateway, without a token:"
+    )
+    ctx.check(cli(["doctor"], environ=secure) == 1, "doctor should diagnose the missing token")
+    console.print("  ... and with [cyan]CF_AIG_TOKEN[/] set:")
     ctx.check(
-        any(log["event_id"] == "demo-event-1" and log["metadata"] for log in logs),
-        "the logs should carry the event id and metadata",
+        cli(["doctor"], environ={**secure, "CF_AIG_TOKEN": ctx.emulator.token}) == 0,
+        "doctor should pass with the token",
     )

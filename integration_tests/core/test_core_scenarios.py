@@ -17,6 +17,7 @@ from cf_ai_gateway import (
     GatewayNotFoundError,
     GatewayOptions,
     GatewayTimeoutError,
+    ManagementClient,
     RateLimitError,
     UniversalStep,
 )
@@ -103,12 +104,14 @@ def test_metadata_and_event_id_in_logs(gateway: Gateway, provider_api_key: str |
     with client(gateway, provider_api_key) as c:
         result = c.chat_completions(CHAT, options=options)
         assert result.info.event_id == "trace-123"
-        logs = c.list_logs()
-        log = c.get_log(result.info.log_id or "")
-    assert [entry["id"] for entry in logs] == [result.info.log_id]
-    assert log["event_id"] == "trace-123"
-    assert json.loads(log["metadata"]) == {"user": "u-42", "plan": "free"}
-    assert log["success"] is True
+    with ManagementClient.from_gateway(gateway, retry=NO_RETRY) as mgmt:
+        logs = list(mgmt.list_logs())
+        log = mgmt.get_log(result.info.log_id or "")
+    assert [entry.id for entry in logs] == [result.info.log_id]
+    assert log.event_id == "trace-123"
+    assert log.metadata == {"user": "u-42", "plan": "free"}
+    assert json.loads(log.raw["metadata"]) == log.metadata  # a JSON string on the wire
+    assert log.success is True
 
 
 @pytest.mark.emulator_only

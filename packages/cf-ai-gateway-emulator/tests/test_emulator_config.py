@@ -7,7 +7,7 @@ from cf_ai_gateway_emulator.config import (
     GatewaySettings,
     load_config,
 )
-from cf_ai_gateway_emulator.routes import evaluate_condition, parse_route
+from cf_ai_gateway_emulator.dynamic_routes import evaluate_condition, parse_route
 
 
 def test_default_config_has_the_demo_gateways() -> None:

@@ -463,9 +463,9 @@ async def test_universal_header_precedence(emu: Emu, clock: ManualClock) -> None
 
 
 def test_step_header_values_become_strings() -> None:
-    from cf_ai_gateway_emulator.surfaces import _step_headers
+    from cf_ai_gateway_emulator.surfaces.universal import step_headers
 
-    assert _step_headers(
+    assert step_headers(
         {"A-Bool": True, "b": False, "c": 3, "d": 1.5, "e": {"x": 1}, "f": "s"}
     ) == {"a-bool": "true", "b": "false", "c": "3", "d": "1.5", "e": '{"x": 1}', "f": "s"}
 

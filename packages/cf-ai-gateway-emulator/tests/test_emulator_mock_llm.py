@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from cf_ai_gateway_emulator import mock_llm
-from cf_ai_gateway_emulator.faults import FaultError, Faults, faults_from_model, parse_faults
+from cf_ai_gateway_emulator.mock.faults import FaultError, Faults, faults_from_model, parse_faults
 
 MAGIC = {
     "type": "function",

@@ -14,7 +14,9 @@ MODULES = sorted(
     m.name for m in pkgutil.iter_modules(cf_ai_gateway.__path__, prefix="cf_ai_gateway.")
 )
 WITH_EXAMPLES = {
+    "cf_ai_gateway.cache_key",
     "cf_ai_gateway.config",
+    "cf_ai_gateway.management_models",
     "cf_ai_gateway.options",
     "cf_ai_gateway.providers",
     "cf_ai_gateway.retry",

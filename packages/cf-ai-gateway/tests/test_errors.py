@@ -236,6 +236,42 @@ def test_gateway_errors_map_on_code_first(
     assert str(err) == f"{message} (HTTP {status}, code {code}, log id log-1)"
 
 
+MANAGEMENT_ACCOUNT_MSG = (
+    "Could not route to /accounts/nope/ai-gateway/gateways, perhaps your object identifier is "
+    "invalid?"
+)
+
+
+@pytest.mark.parametrize(
+    ("status", "data", "cls"),
+    [
+        (400, v4(7003, MANAGEMENT_ACCOUNT_MSG), BadRequestError),
+        (404, v4(7000, "No route for that URI"), BadRequestError),
+        (404, v4(2001, "gateway 'x' not found"), GatewayNotFoundError),
+        (401, v4(10000, "Authentication error"), GatewayAuthenticationError),
+        (403, v4(9109, "Unauthorized to access requested resource"), GatewayAuthenticationError),
+        (404, v4(7005, "log not found"), BadRequestError),
+        (429, v4(971, "Please wait and consider throttling your request speed"), RateLimitError),
+        (500, v4(10001, "Internal error"), ProviderError),
+    ],
+)
+def test_management_api_envelopes_map_by_code_then_status(
+    status: int, data: dict[str, Any], cls: type[GatewayError]
+) -> None:
+    """On the management API 7000/7003 name a wrong path or account id, not a model."""
+    err = error_from_response(status, {}, body(data), source="management")
+    assert type(err) is cls
+    assert err.code == data["errors"][0]["code"]
+    assert err.message == data["errors"][0]["message"]
+
+
+def test_rest_7003_stays_a_model_error() -> None:
+    err = error_from_response(404, {}, body(v4(7003, ROUTE_MSG)))
+    assert type(err) is ModelNotFoundError
+    err = error_from_response(404, {}, body(v4(7003, ROUTE_MSG)), source="gateway")
+    assert type(err) is ModelNotFoundError
+
+
 def test_gateway_error_body_shape_maps_back() -> None:
     data = gateway_error_body(2001, "no such gateway", 400)
     assert data["name"] == "AiGatewayError"

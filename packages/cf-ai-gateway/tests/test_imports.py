@@ -22,6 +22,7 @@ EXPECTED_ALL = [
     "AsyncChatCompletionStream",
     "AsyncChatStream",
     "AsyncGatewayClient",
+    "AsyncManagementClient",
     "BadRequestError",
     "ByokCredentialError",
     "CacheStatus",
@@ -45,12 +46,16 @@ EXPECTED_ALL = [
     "GatewayOptions",
     "GatewayResponseInfo",
     "GatewayResult",
+    "GatewaySettings",
     "GatewayTimeoutError",
     "GuardrailsBlockedError",
     "GuardrailsUnavailableError",
     "InsufficientBalanceError",
     "InvalidOptionError",
     "InvalidResponseError",
+    "LogEntry",
+    "LogFilter",
+    "ManagementClient",
     "ModelNotFoundError",
     "ParsedGatewayURL",
     "Provider",
@@ -65,6 +70,7 @@ EXPECTED_ALL = [
     "UniversalStep",
     "Usage",
     "__version__",
+    "cache_key_for",
     "check_chat_model",
     "check_step_model",
     "close_shared_clients",
@@ -140,11 +146,63 @@ def test_version() -> None:
     assert cf_ai_gateway.__version__ == "0.1.0"
 
 
+def test_management_cli_and_cache_key_load_on_first_use() -> None:
+    """``import cf_ai_gateway`` stays as cheap as before: the management client, the cache-key
+    helper and the CLI are imported only when a name from them is first used."""
+    code = (
+        "import json, sys\n"
+        "import cf_ai_gateway\n"
+        "before = sorted(m for m in sys.modules if m.startswith('cf_ai_gateway'))\n"
+        "cf_ai_gateway.ManagementClient, cf_ai_gateway.cache_key_for\n"
+        "after = sorted(m for m in sys.modules if m.startswith('cf_ai_gateway'))\n"
+        "print(json.dumps([before, after]))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    before, after = json.loads(out.stdout)
+    lazy = {"cf_ai_gateway.management", "cf_ai_gateway.cache_key", "cf_ai_gateway.cli"}
+    assert not lazy & set(before)
+    assert {"cf_ai_gateway.management", "cf_ai_gateway.cache_key"} <= set(after)
+    assert "cf_ai_gateway.cli" not in after
+
+
+def test_lazy_names_are_the_module_objects() -> None:
+    import cf_ai_gateway.cache_key
+    import cf_ai_gateway.management
+    import cf_ai_gateway.management_models
+
+    assert cf_ai_gateway.ManagementClient is cf_ai_gateway.management.ManagementClient
+    assert cf_ai_gateway.LogEntry is cf_ai_gateway.management_models.LogEntry
+    assert cf_ai_gateway.cache_key_for is cf_ai_gateway.cache_key.cache_key_for
+    assert "ManagementClient" in dir(cf_ai_gateway)
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        cf_ai_gateway.Nope  # noqa: B018
+
+
+def test_rich_is_imported_only_where_it_is_used() -> None:
+    """rich is an optional extra (``cf-ai-gateway[cli]``): no core module imports it at module
+    level, so the core and the CLI work without it. (httpx imports rich by itself when click,
+    rich and pygments are all installed, so ``sys.modules`` cannot tell.)"""
+    package = Path(cf_ai_gateway.__file__).parent
+    offenders = []
+    for path in sorted(package.rglob("*.py")):
+        for node in ast.parse(path.read_text()).body:
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] == "rich"]
+    assert offenders == []
+
+
 def test_import_pulls_in_no_framework() -> None:
     code = (
         "import json, sys\n"
         "import cf_ai_gateway\n"
-        "from cf_ai_gateway import GatewayClient, AsyncGatewayClient\n"
+        "from cf_ai_gateway import GatewayClient, AsyncGatewayClient, ManagementClient\n"
+        "import cf_ai_gateway.cli\n"
         "print(json.dumps(sorted(sys.modules)))\n"
     )
     out = subprocess.run(

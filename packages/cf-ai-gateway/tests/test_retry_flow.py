@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import cf_ai_gateway
-import cf_ai_gateway.client
+import cf_ai_gateway._retry_flow
 import httpx
 import pytest
 from _cf_core_helpers import (
@@ -214,7 +214,7 @@ async def test_both_clients_do_only_what_the_flow_says(
             answers.append((yield step))
         raise AssertionError("the third attempt succeeded: the driver must not come back")
 
-    monkeypatch.setattr(cf_ai_gateway.client, "retry_flow", scripted)
+    monkeypatch.setattr(cf_ai_gateway._retry_flow, "retry_flow", scripted)
     api = make_api(api_key=PROVIDER_KEY, retry=RetryPolicy(max_retries=0))
     recorder.add(
         httpx.Response(503, text="busy"), httpx.ConnectError("refused"), ok_json(COMPLETION)
@@ -243,7 +243,7 @@ async def test_the_flows_error_propagates_unchanged(
         yield SEND
         raise sentinel
 
-    monkeypatch.setattr(cf_ai_gateway.client, "retry_flow", scripted)
+    monkeypatch.setattr(cf_ai_gateway._retry_flow, "retry_flow", scripted)
     api = make_api(api_key=PROVIDER_KEY)
     recorder.add(httpx.Response(500))
     with pytest.raises(RateLimitError) as exc_info:
@@ -252,10 +252,16 @@ async def test_the_flows_error_propagates_unchanged(
 
 
 def test_the_retry_loop_exists_once() -> None:
-    """The clients drive the flow; neither computes a delay itself."""
-    source = Path(cf_ai_gateway.client.__file__).read_text()
-    assert source.count("retry_flow(req, self.retry)") == 2
-    assert "delay_for" not in source
+    """One sync and one async driver run the flow; the clients only call them, and no client
+    computes a delay itself."""
+    package = Path(cf_ai_gateway.__file__).parent
+    drivers = (package / "_retry_flow.py").read_text()
+    assert drivers.count("retry_flow(req, policy)") == 2
+    for name in ("client.py", "management.py"):
+        source = (package / name).read_text()
+        assert "retry_flow(" not in source, name
+        assert "delay_for" not in source, name
+        assert source.count("send_with_retries(") == 2, name  # the sync and the async driver
 
 
 # --- each server signal, through both clients ------------------------------------------------

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from cf_ai_gateway import wire
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -16,10 +17,11 @@ from starlette.routing import Route
 from . import __version__
 from .clock import Clock
 from .config import EmulatorConfig
+from .errors import api_error
 from .management import ROUTES as MANAGEMENT_ROUTES
+from .mock.faults import StreamCutFault
 from .state import EmulatorState
 from .surfaces import compat_chat, compat_other, provider_native, rest_chat, universal
-from .upstream import StreamCutFault
 
 __all__ = ["create_app"]
 
@@ -39,7 +41,7 @@ def _install_log_filter() -> None:
 
 
 async def info(request: Request) -> Response:
-    state: EmulatorState = request.app.state.emulator
+    state = EmulatorState.of(request)
     base = str(request.base_url).rstrip("/")
     account = state.config.default_account
     return JSONResponse(
@@ -54,16 +56,8 @@ async def info(request: Request) -> Response:
 
 
 async def not_found(request: Request, exc: Exception) -> Response:
-    return JSONResponse(
-        {
-            "success": False,
-            "errors": [
-                {"code": 7000, "message": f"No route for {request.method} {request.url.path}"}
-            ],
-            "messages": [],
-            "result": None,
-        },
-        status_code=404,
+    return api_error(
+        wire.CODE_REST_NO_ROUTE, f"No route for {request.method} {request.url.path}", 404
     )
 
 

@@ -17,6 +17,8 @@ from typing import Any, Literal
 from cf_ai_gateway import wire
 from cf_ai_gateway.providers import get_provider
 
+from .mock.faults import FaultError, parse_faults
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -175,7 +177,7 @@ class GatewaySettings:
         cls, gateway_id: str, data: Mapping[str, Any], path: str, *, allow_readonly: bool = False
     ) -> GatewaySettings:
         """Validate ``data`` (config table or management API JSON) into settings."""
-        from .routes import parse_route
+        from .dynamic_routes import parse_route
 
         if not isinstance(data, Mapping):
             raise ConfigError(path, data, "must be a table/object")
@@ -300,7 +302,7 @@ class MockSettings:
     price_in_per_mtok: float = 0.15
     price_out_per_mtok: float = 0.60
     faults: str = ""
-    """Fault directives applied to every mock response (see ``faults``)."""
+    """Fault directives applied to every mock response (see ``mock.faults``)."""
     seed: int = 0
     """Seeds dynamic-route percentage splits and the mock's phrasing."""
 
@@ -346,8 +348,6 @@ def _parse_mock(data: object) -> MockSettings:
 
 
 def _check_faults(path: str, text: str) -> str:
-    from .faults import FaultError, parse_faults
-
     try:
         parse_faults(text)
     except FaultError as exc:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from cf_ai_gateway import wire
@@ -19,8 +20,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .config import ConfigError, GatewaySettings
-from .gateway import bearer
-from .routes import parse_route
+from .dynamic_routes import parse_route
+from .errors import Rejection, answers_rejections
+from .pipeline import bearer
 from .state import EmulatorState
 
 __all__ = ["ROUTES"]
@@ -51,43 +53,22 @@ def envelope(
     return JSONResponse(body, status_code=status)
 
 
-def failure(status: int, code: int, message: str) -> JSONResponse:
-    return JSONResponse(
-        {
-            "success": False,
-            "errors": [{"code": code, "message": message}],
-            "messages": [],
-            "result": None,
-        },
-        status_code=status,
-    )
-
-
-class _Fail(Exception):
-    def __init__(self, response: JSONResponse) -> None:
-        self.response = response
-
-
-def _state(request: Request) -> EmulatorState:
-    return request.app.state.emulator  # type: ignore[no-any-return]
-
-
 def _auth(request: Request) -> tuple[EmulatorState, str]:
-    state = _state(request)
+    state = EmulatorState.of(request)
     account = request.path_params["account"]
     if state.account(account) is None:
-        raise _Fail(
-            failure(404, wire.CODE_GATEWAY_NOT_FOUND, f"account {account!r} is not configured")
+        raise Rejection.api(
+            wire.CODE_GATEWAY_NOT_FOUND, f"account {account!r} is not configured", 404
         )
     if not state.token_ok(account, bearer(request.headers.get("authorization"))):
-        raise _Fail(failure(401, wire.CODE_API_AUTHENTICATION, "Authentication error"))
+        raise Rejection.api(wire.CODE_API_AUTHENTICATION, "Authentication error", 401)
     return state, account
 
 
 def _gateway(state: EmulatorState, account: str, gateway_id: str) -> GatewaySettings:
     gw = state.get_gateway(account, gateway_id)
     if gw is None:
-        raise _Fail(failure(404, wire.CODE_GATEWAY_NOT_FOUND, f"gateway {gateway_id!r} not found"))
+        raise Rejection.api(wire.CODE_GATEWAY_NOT_FOUND, f"gateway {gateway_id!r} not found", 404)
     return gw
 
 
@@ -95,8 +76,8 @@ async def _body(request: Request) -> Any:
     try:
         return json.loads(await request.body() or b"null")
     except ValueError:
-        raise _Fail(
-            failure(400, wire.CODE_API_INVALID_REQUEST, "the request body is not valid JSON")
+        raise Rejection.api(
+            wire.CODE_API_INVALID_REQUEST, "the request body is not valid JSON", 400
         ) from None
 
 
@@ -107,31 +88,20 @@ def _int_param(request: Request, name: str, default: int, lo: int, hi: int) -> i
     try:
         value = int(raw)
     except ValueError:
-        raise _Fail(
-            failure(400, wire.CODE_API_INVALID_REQUEST, f"{name}={raw!r} must be an integer")
+        raise Rejection.api(
+            wire.CODE_API_INVALID_REQUEST, f"{name}={raw!r} must be an integer", 400
         ) from None
     if not lo <= value <= hi:
-        raise _Fail(
-            failure(400, wire.CODE_API_INVALID_REQUEST, f"{name}={value} must be from {lo} to {hi}")
+        raise Rejection.api(
+            wire.CODE_API_INVALID_REQUEST, f"{name}={value} must be from {lo} to {hi}", 400
         )
     return value
-
-
-def _handler(fn: Any) -> Any:
-    async def wrapped(request: Request) -> Response:
-        try:
-            return await fn(request)  # type: ignore[no-any-return]
-        except _Fail as exc:
-            return exc.response
-
-    wrapped.__name__ = fn.__name__
-    return wrapped
 
 
 # --- gateways --------------------------------------------------------------------------------
 
 
-@_handler
+@answers_rejections
 async def list_gateways(request: Request) -> Response:
     state, account = _auth(request)
     page = _int_param(request, "page", 1, 1, 10**6)
@@ -158,14 +128,14 @@ async def list_gateways(request: Request) -> Response:
 
 def _settings(gateway_id: str, data: Any) -> GatewaySettings:
     if not isinstance(data, Mapping):
-        raise _Fail(failure(400, wire.CODE_API_INVALID_REQUEST, "the body must be a JSON object"))
+        raise Rejection.api(wire.CODE_API_INVALID_REQUEST, "the body must be a JSON object", 400)
     try:
         return GatewaySettings.from_mapping(gateway_id, data, "body", allow_readonly=True)
     except ConfigError as exc:
-        raise _Fail(failure(400, wire.CODE_API_INVALID_REQUEST, str(exc))) from None
+        raise Rejection.api(wire.CODE_API_INVALID_REQUEST, str(exc), 400) from None
 
 
-@_handler
+@answers_rejections
 async def create_gateway(request: Request) -> Response:
     state, account = _auth(request)
     data = await _body(request)
@@ -174,29 +144,31 @@ async def create_gateway(request: Request) -> Response:
     try:
         stored = state.put_gateway(account, settings, create=True)
     except KeyError:
-        return failure(409, wire.CODE_API_CONFLICT, f"gateway {settings.id!r} already exists")
+        raise Rejection.api(
+            wire.CODE_API_CONFLICT, f"gateway {settings.id!r} already exists", 409
+        ) from None
     return envelope(stored.to_api())
 
 
-@_handler
+@answers_rejections
 async def get_gateway(request: Request) -> Response:
     state, account = _auth(request)
     return envelope(_gateway(state, account, request.path_params["gateway"]).to_api())
 
 
-@_handler
+@answers_rejections
 async def update_gateway(request: Request) -> Response:
     state, account = _auth(request)
     gateway_id = request.path_params["gateway"]
     _gateway(state, account, gateway_id)
     data = await _body(request)
     if isinstance(data, Mapping) and data.get("id", gateway_id) != gateway_id:
-        return failure(400, wire.CODE_API_INVALID_REQUEST, "the body's id must match the URL")
+        raise Rejection.api(wire.CODE_API_INVALID_REQUEST, "the body's id must match the URL", 400)
     stored = state.put_gateway(account, _settings(gateway_id, data))
     return envelope(stored.to_api())
 
 
-@_handler
+@answers_rejections
 async def delete_gateway(request: Request) -> Response:
     state, account = _auth(request)
     gateway = _gateway(state, account, request.path_params["gateway"])
@@ -214,25 +186,23 @@ def _filters(request: Request) -> list[dict[str, Any]]:
     try:
         filters = json.loads(raw)
     except ValueError:
-        raise _Fail(
-            failure(400, wire.CODE_API_INVALID_REQUEST, "filters must be a JSON array")
+        raise Rejection.api(
+            wire.CODE_API_INVALID_REQUEST, "filters must be a JSON array", 400
         ) from None
     if isinstance(filters, dict):
         filters = [filters]
     if not isinstance(filters, list):
-        raise _Fail(failure(400, wire.CODE_API_INVALID_REQUEST, "filters must be a JSON array"))
+        raise Rejection.api(wire.CODE_API_INVALID_REQUEST, "filters must be a JSON array", 400)
     for f in filters:
         if (
             not isinstance(f, Mapping)
             or not isinstance(f.get("key"), str)
             or f.get("operator") not in OPERATORS
         ):
-            raise _Fail(
-                failure(
-                    400,
-                    7001,
-                    f"filter {f!r} needs 'key', 'operator' ({'|'.join(OPERATORS)}) and 'value'",
-                )
+            raise Rejection.api(
+                wire.CODE_API_INVALID_REQUEST,
+                f"filter {f!r} needs 'key', 'operator' ({'|'.join(OPERATORS)}) and 'value'",
+                400,
             )
     return filters
 
@@ -292,7 +262,7 @@ def _selected_logs(
     return out
 
 
-@_handler
+@answers_rejections
 async def list_logs(request: Request) -> Response:
     state, account = _auth(request)
     gateway = _gateway(state, account, request.path_params["gateway"])
@@ -301,11 +271,13 @@ async def list_logs(request: Request) -> Response:
     order_by = request.query_params.get("order_by", "created_at")
     direction = request.query_params.get("order_by_direction", "desc")
     if order_by not in ORDER_BY:
-        return failure(
-            400, wire.CODE_API_INVALID_REQUEST, f"order_by must be one of {', '.join(ORDER_BY)}"
+        raise Rejection.api(
+            wire.CODE_API_INVALID_REQUEST, f"order_by must be one of {', '.join(ORDER_BY)}", 400
         )
     if direction not in ("asc", "desc"):
-        return failure(400, wire.CODE_API_INVALID_REQUEST, "order_by_direction must be asc or desc")
+        raise Rejection.api(
+            wire.CODE_API_INVALID_REQUEST, "order_by_direction must be asc or desc", 400
+        )
     logs = _selected_logs(request, state, account, gateway.id)
     logs.sort(
         key=lambda log: (log.get(order_by) is None, log.get(order_by) or 0, log["_seq"]),
@@ -326,7 +298,7 @@ async def list_logs(request: Request) -> Response:
     )
 
 
-@_handler
+@answers_rejections
 async def delete_logs(request: Request) -> Response:
     state, account = _auth(request)
     gateway = _gateway(state, account, request.path_params["gateway"])
@@ -342,28 +314,30 @@ def _log(state: EmulatorState, account: str, request: Request) -> dict[str, Any]
     gateway = _gateway(state, account, request.path_params["gateway"])
     log = state.storage.get_log(account, gateway.id, request.path_params["log_id"])
     if log is None:
-        raise _Fail(failure(404, 7005, "log not found"))
+        raise Rejection.api(wire.CODE_API_LOG_NOT_FOUND, "log not found", 404)
     return log
 
 
-@_handler
+@answers_rejections
 async def get_log(request: Request) -> Response:
     state, account = _auth(request)
     return envelope(_log(state, account, request))
 
 
-@_handler
+@answers_rejections
 async def patch_log(request: Request) -> Response:
     state, account = _auth(request)
     log = _log(state, account, request)
     data = await _body(request)
     if not isinstance(data, Mapping):
-        return failure(400, wire.CODE_API_INVALID_REQUEST, "the body must be a JSON object")
+        raise Rejection.api(wire.CODE_API_INVALID_REQUEST, "the body must be a JSON object", 400)
     changes: dict[str, Any] = {}
     for key, value in data.items():
         if key == "feedback":
             if value not in (-1, 0, 1) or isinstance(value, bool):
-                return failure(400, wire.CODE_API_INVALID_REQUEST, "feedback must be -1, 0 or 1")
+                raise Rejection.api(
+                    wire.CODE_API_INVALID_REQUEST, "feedback must be -1, 0 or 1", 400
+                )
             changes["feedback"] = value
         elif key == "score":
             if (
@@ -371,34 +345,44 @@ async def patch_log(request: Request) -> Response:
                 or isinstance(value, bool)
                 or not 0 <= value <= 100
             ):
-                return failure(
-                    400, wire.CODE_API_INVALID_REQUEST, "score must be a number from 0 to 100"
+                raise Rejection.api(
+                    wire.CODE_API_INVALID_REQUEST, "score must be a number from 0 to 100", 400
                 )
             changes["score"] = value
         elif key == "metadata":
             if not isinstance(value, Mapping):
-                return failure(400, wire.CODE_API_INVALID_REQUEST, "metadata must be an object")
+                raise Rejection.api(
+                    wire.CODE_API_INVALID_REQUEST, "metadata must be an object", 400
+                )
             changes["metadata"] = json.dumps(dict(value))
         else:
-            return failure(
-                400,
+            raise Rejection.api(
                 wire.CODE_API_INVALID_REQUEST,
                 f"{key!r} cannot be patched (feedback, score, metadata)",
+                400,
             )
     updated = state.storage.update_log(account, request.path_params["gateway"], log["id"], changes)
     return envelope(updated)
 
 
-@_handler
+@answers_rejections
 async def log_body(request: Request) -> Response:
     state, account = _auth(request)
     log = _log(state, account, request)
     which = request.path_params["which"]
     if which not in ("request", "response"):
-        return failure(404, 7006, f"unknown log resource {which!r} (request, response)")
+        raise Rejection.api(
+            wire.CODE_API_LOG_BODY_NOT_FOUND,
+            f"unknown log resource {which!r} (request, response)",
+            404,
+        )
     _, body = state.storage.get_log_body(account, request.path_params["gateway"], log["id"], which)
     if body is None:
-        return failure(404, 7006, f"the log has no {which} body (payload collection was off)")
+        raise Rejection.api(
+            wire.CODE_API_LOG_BODY_NOT_FOUND,
+            f"the log has no {which} body (payload collection was off)",
+            404,
+        )
     try:
         return envelope(json.loads(body))
     except ValueError:
@@ -408,7 +392,7 @@ async def log_body(request: Request) -> Response:
 # --- dynamic routes --------------------------------------------------------------------------
 
 
-@_handler
+@answers_rejections
 async def list_routes(request: Request) -> Response:
     state, account = _auth(request)
     gateway = _gateway(state, account, request.path_params["gateway"])
@@ -424,38 +408,36 @@ async def list_routes(request: Request) -> Response:
     )
 
 
-@_handler
+@answers_rejections
 async def create_route(request: Request) -> Response:
     state, account = _auth(request)
     gateway = _gateway(state, account, request.path_params["gateway"])
     try:
         route = parse_route(await _body(request), "body")
     except ConfigError as exc:
-        return failure(400, wire.CODE_API_INVALID_REQUEST, str(exc))
+        raise Rejection.api(wire.CODE_API_INVALID_REQUEST, str(exc), 400) from None
     state.put_gateway(account, gateway.with_routes({**gateway.routes, route["name"]: route}))
     return envelope(route)
 
 
-@_handler
+@answers_rejections
 async def get_route(request: Request) -> Response:
     state, account = _auth(request)
     gateway = _gateway(state, account, request.path_params["gateway"])
     route = gateway.routes.get(request.path_params["route"])
     if route is None:
-        return failure(404, 7007, "route not found")
+        raise Rejection.api(wire.CODE_API_ROUTE_NOT_FOUND, "route not found", 404)
     return envelope(route)
 
 
-@_handler
+@answers_rejections
 async def delete_route(request: Request) -> Response:
     state, account = _auth(request)
     gateway = _gateway(state, account, request.path_params["gateway"])
     name = request.path_params["route"]
     if name not in gateway.routes:
-        return failure(404, 7007, "route not found")
+        raise Rejection.api(wire.CODE_API_ROUTE_NOT_FOUND, "route not found", 404)
     routes = {k: v for k, v in gateway.routes.items() if k != name}
-    from dataclasses import replace
-
     state.put_gateway(account, replace(gateway, routes=routes))
     return envelope({"name": name})
 

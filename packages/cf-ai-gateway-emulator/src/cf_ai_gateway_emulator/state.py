@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cf_ai_gateway import wire
 
@@ -17,6 +17,9 @@ from .clock import Clock, SystemClock
 from .config import EmulatorConfig, GatewaySettings, load_config
 from .ratelimit import RateLimiter
 from .storage import Storage
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
 
 __all__ = ["Account", "EmulatorState", "iso_time"]
 
@@ -65,6 +68,11 @@ class EmulatorState:
             )
             for acc in self.config.accounts.values()
         }
+
+    @staticmethod
+    def of(request: Request) -> EmulatorState:
+        """The state behind the app serving ``request`` (``create_app`` puts it there)."""
+        return request.app.state.emulator  # type: ignore[no-any-return]
 
     # --- gateways -------------------------------------------------------------------------
 

@@ -2,10 +2,14 @@
 
 The core: gateway configuration and URLs for every surface, typed per-request options rendered
 as validated ``cf-aig-*`` headers, typed response info, one error hierarchy, and sync/async
-clients for chat completions (streaming too), embeddings and universal fallback requests.
+clients for chat completions (streaming too), embeddings and universal fallback requests; the
+management API client (gateways, logs, feedback, dynamic routes), ``cache_key_for``, and the
+``cf-ai-gateway`` command line (``doctor``, ``url``, ``logs``, ``gateways``, ``feedback``).
 Framework adapters (LangChain, LlamaIndex, LiteLLM) and the local emulator are extras:
 ``pip install "cf-ai-gateway[langchain]"``.
 """
+
+from typing import TYPE_CHECKING, Any
 
 from ._responses import GatewayResult
 from ._version import __version__
@@ -75,6 +79,37 @@ from .universal import UniversalStep
 from .urls import ParsedGatewayURL, parse_gateway_url
 from .wire import Surface, URLSurface
 
+if TYPE_CHECKING:
+    from .cache_key import cache_key_for
+    from .management import AsyncManagementClient, ManagementClient
+    from .management_models import GatewaySettings, LogEntry, LogFilter
+
+# Imported on first use, so ``import cf_ai_gateway`` stays as cheap as it was (PEP 562).
+_LAZY = {
+    "AsyncManagementClient": "management",
+    "ManagementClient": "management",
+    "GatewaySettings": "management_models",
+    "LogEntry": "management_models",
+    "LogFilter": "management_models",
+    "cache_key_for": "cache_key",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
 __all__ = [
     "DEFAULT_TIMEOUT",
     "DYNAMIC_PREFIX",
@@ -85,6 +120,7 @@ __all__ = [
     "AsyncChatCompletionStream",
     "AsyncChatStream",
     "AsyncGatewayClient",
+    "AsyncManagementClient",
     "BadRequestError",
     "ByokCredentialError",
     "CacheStatus",
@@ -108,12 +144,16 @@ __all__ = [
     "GatewayOptions",
     "GatewayResponseInfo",
     "GatewayResult",
+    "GatewaySettings",
     "GatewayTimeoutError",
     "GuardrailsBlockedError",
     "GuardrailsUnavailableError",
     "InsufficientBalanceError",
     "InvalidOptionError",
     "InvalidResponseError",
+    "LogEntry",
+    "LogFilter",
+    "ManagementClient",
     "ModelNotFoundError",
     "ParsedGatewayURL",
     "Provider",
@@ -128,6 +168,7 @@ __all__ = [
     "UniversalStep",
     "Usage",
     "__version__",
+    "cache_key_for",
     "check_chat_model",
     "check_step_model",
     "close_shared_clients",

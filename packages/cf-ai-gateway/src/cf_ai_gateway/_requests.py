@@ -4,7 +4,6 @@ from anything shown later). Reading responses is ``_responses``; the retry loop 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 from . import wire
 from ._version import __version__
 from .config import Gateway, GatewayConfigError
+from .errors import ErrorSource
 from .options import GatewayOptions
 from .providers import auth_headers, check_chat_model, get_provider, split_model
 from .universal import UniversalStep
@@ -27,6 +27,8 @@ class PreparedRequest:
     headers: dict[str, str]
     json: Any
     secrets: tuple[str, ...]
+    source: ErrorSource = "gateway"
+    """Which API the request goes to; its errors are mapped accordingly."""
 
     def describe(self) -> str:
         """Method and path for logs: no host-specific ids beyond the path, no headers."""
@@ -195,31 +197,6 @@ class RequestBuilder:
         headers = self._gateway_headers(options)
         headers.update(extra_headers or {})
         return PreparedRequest("POST", self.gateway.universal_url(), headers, body, tuple(secrets))
-
-    def management(
-        self, method: str, url: str, params: Mapping[str, Any] | None = None
-    ) -> PreparedRequest:
-        if not self.gateway.token:
-            raise GatewayConfigError(
-                "the management API needs a Cloudflare API token "
-                "(Gateway(token=...) or CF_AIG_TOKEN)"
-            )
-        headers = {"user-agent": USER_AGENT, "authorization": f"Bearer {self.gateway.token}"}
-        if params:
-            from urllib.parse import urlencode
-
-            query = {k: _query_value(v) for k, v in params.items() if v is not None}
-            url = f"{url}?{urlencode(query)}"
-        return PreparedRequest(method, url, headers, None, self._secrets(None))
-
-
-def _query_value(value: Any) -> str:
-    """A management API query value: JSON for lists/objects, ``true``/``false`` for booleans."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (list, dict)):
-        return json.dumps(value)
-    return str(value)
 
 
 def _credential_values(headers: Mapping[str, str]) -> list[str]:

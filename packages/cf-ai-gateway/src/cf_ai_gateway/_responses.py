@@ -66,7 +66,11 @@ def read_error(req: PreparedRequest, response: httpx.Response) -> GatewayError:
     """The typed error of a non-2xx ``response`` (already read), with the server's retry
     signals (``retry_after``, ``x-should-retry``) on it."""
     err = error_from_response(
-        response.status_code, response.headers, response.content, secrets=req.secrets
+        response.status_code,
+        response.headers,
+        response.content,
+        secrets=req.secrets,
+        source=req.source,
     )
     logger.debug("%s -> %s %s", req.describe(), response.status_code, type(err).__name__)
     return err

@@ -1,38 +1,22 @@
-"""The one retry loop both clients run: a generator that decides, and a driver per client that
-does the I/O (the way ``httpx`` drives one ``auth_flow`` generator from both of its clients).
+"""The one retry loop every client runs: a generator that decides, and one driver per kind of
+I/O (:func:`send_with_retries`, :func:`asend_with_retries`) that sends and sleeps, the way
+``httpx`` drives one ``auth_flow`` generator from both of its clients. The gateway clients and
+the management clients all go through these two drivers.
 
 The flow yields :data:`SEND` ("send the request once") or a :class:`Sleep` ("wait this long").
 After a send the driver answers with what the attempt ended in: a failed (non-2xx) response,
 already read and closed, or the ``httpx.HTTPError`` it raised. A 2xx response ends the exchange
 at the driver: the flow never sees it. After a sleep the driver answers ``None``. When the
 policy gives up, the flow raises the typed ``GatewayError`` of the last attempt (a transport
-error keeps the httpx exception as its ``__cause__``). A synchronous driver::
-
-    flow = retry_flow(req, policy)
-    outcome = None
-    while True:
-        step = flow.send(outcome)  # raises the final GatewayError
-        outcome = None
-        if isinstance(step, Sleep):
-            time.sleep(step.seconds)
-            continue
-        try:
-            response = http.send(request, stream=stream)
-            if response.is_success:
-                return response  # the flow never sees a success
-            try:
-                response.read()  # the error body, for the typed error
-            finally:
-                response.close()
-            outcome = response
-        except httpx.HTTPError as exc:  # sending, or reading the error body
-            outcome = exc
+error keeps the httpx exception as its ``__cause__``). :func:`send_with_retries` is the
+synchronous driver, read it as the reference; :func:`asend_with_retries` is its async twin, line
+for line. A client calls one of them and never loops itself.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Generator
+from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
 
 import httpx
@@ -41,7 +25,16 @@ from ._requests import PreparedRequest
 from ._responses import read_error, transport_error
 from .retry import RetryPolicy
 
-__all__ = ["SEND", "Outcome", "RetryFlow", "Send", "Sleep", "retry_flow"]
+__all__ = [
+    "SEND",
+    "Outcome",
+    "RetryFlow",
+    "Send",
+    "Sleep",
+    "asend_with_retries",
+    "retry_flow",
+    "send_with_retries",
+]
 
 logger = logging.getLogger("cf_ai_gateway")
 
@@ -90,3 +83,67 @@ def retry_flow(req: PreparedRequest, policy: RetryPolicy) -> RetryFlow:
             "%s: retry %d in %.2f s after %s", req.describe(), retries, delay, type(error).__name__
         )
         yield Sleep(delay)
+
+
+def send_with_retries(
+    http: httpx.Client,
+    req: PreparedRequest,
+    policy: RetryPolicy,
+    build: Callable[[], httpx.Request],
+    sleep: Callable[[float], None],
+    *,
+    stream: bool,
+) -> httpx.Response:
+    """Drive :func:`retry_flow` with blocking I/O: ``build()`` makes each attempt's request;
+    a 2xx response is returned (open when ``stream``), anything else is retried or raised as
+    the typed ``GatewayError``."""
+    flow = retry_flow(req, policy)
+    outcome: Outcome | None = None
+    while True:
+        step = flow.send(outcome)  # raises the final GatewayError
+        outcome = None
+        if isinstance(step, Sleep):
+            sleep(step.seconds)
+            continue
+        try:
+            response = http.send(build(), stream=stream)
+            if response.is_success:
+                return response
+            try:
+                response.read()
+            finally:
+                response.close()
+            outcome = response
+        except httpx.HTTPError as exc:
+            outcome = exc
+
+
+async def asend_with_retries(
+    http: httpx.AsyncClient,
+    req: PreparedRequest,
+    policy: RetryPolicy,
+    build: Callable[[], httpx.Request],
+    sleep: Callable[[float], Awaitable[None]],
+    *,
+    stream: bool,
+) -> httpx.Response:
+    """The async twin of :func:`send_with_retries`."""
+    flow = retry_flow(req, policy)
+    outcome: Outcome | None = None
+    while True:
+        step = flow.send(outcome)  # raises the final GatewayError
+        outcome = None
+        if isinstance(step, Sleep):
+            await sleep(step.seconds)
+            continue
+        try:
+            response = await http.send(build(), stream=stream)
+            if response.is_success:
+                return response
+            try:
+                await response.aread()
+            finally:
+                await response.aclose()
+            outcome = response
+        except httpx.HTTPError as exc:
+            outcome = exc

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from ._requests import PreparedRequest, RequestBuilder
 from ._responses import GatewayResult, read_result
-from ._retry_flow import Outcome, Sleep, retry_flow
+from ._retry_flow import asend_with_retries, send_with_retries
 from ._streams import AsyncChatCompletionStream, ChatCompletionStream
 from .chat import (
     AsyncChatStream,
@@ -37,6 +37,9 @@ from .retry import RetryPolicy
 from .universal import UniversalStep
 from .wire import Surface
 
+if TYPE_CHECKING:  # imported on first use: the management client is not needed to chat
+    from .management import AsyncManagementClient, ManagementClient
+
 __all__ = [
     "DEFAULT_TIMEOUT",
     "AsyncChatCompletionStream",
@@ -48,6 +51,28 @@ __all__ = [
 
 DEFAULT_TIMEOUT = 120.0
 """Seconds for connect, read, write and pool, unless ``timeout=`` says otherwise."""
+
+
+def _stream_info(response: httpx.Response) -> GatewayResponseInfo:
+    """What the gateway said about a stream, from its headers (known before the first chunk)."""
+    return GatewayResponseInfo.from_headers(response.headers, status_code=response.status_code)
+
+
+def _deprecated(name: str, replacement: str) -> None:
+    import warnings
+
+    warnings.warn(
+        f"GatewayClient.{name}() is deprecated: use ManagementClient.{replacement}() "
+        "(cf_ai_gateway.ManagementClient.from_gateway(gateway)), which is typed and paginated",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+
+
+def _logs_path(gateway: Gateway) -> str:
+    """The management API path of a gateway's logs, relative to ``.../ai-gateway/``."""
+    gateway.logs_url()  # raises GatewayConfigError without an account and gateway id
+    return f"gateways/{gateway.gateway_id}/logs"
 
 
 class _ClientBase:
@@ -74,6 +99,24 @@ class _ClientBase:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(gateway={self.gateway!r}, surface={self.surface!r})"
+
+    def _chat_request(self, call: ChatCall, *, stream: bool) -> PreparedRequest:
+        """The request answering a :class:`ChatCall`: the universal endpoint when it has
+        fallbacks (answered in one piece, never streamed), else this client's surface."""
+        if call.fallback_models:
+            return self._builder.universal(
+                call.universal_steps(self._builder.api_key),
+                options=call.options,
+                extra_headers=call.extra_headers,
+            )
+        return self._builder.chat(
+            call.request_body(stream=stream),
+            options=call.options,
+            surface=None,
+            api_key=None,
+            stream=stream,
+            extra_headers=call.extra_headers,
+        )
 
     def _request(
         self, client: httpx.Client | httpx.AsyncClient, req: PreparedRequest, timeout: float | None
@@ -132,26 +175,15 @@ class GatewayClient(_ClientBase):
         self.close()
 
     def _send(self, req: PreparedRequest, *, stream: bool, timeout: float | None) -> httpx.Response:
-        """Drive the shared retry flow with blocking I/O; a 2xx response is returned open."""
-        flow = retry_flow(req, self.retry)
-        outcome: Outcome | None = None
-        while True:
-            step = flow.send(outcome)  # raises the final GatewayError
-            outcome = None
-            if isinstance(step, Sleep):
-                self._sleep(step.seconds)
-                continue
-            try:
-                response = self._http.send(self._request(self._http, req, timeout), stream=stream)
-                if response.is_success:
-                    return response
-                try:
-                    response.read()
-                finally:
-                    response.close()
-                outcome = response
-            except httpx.HTTPError as exc:
-                outcome = exc
+        """The shared retry flow with blocking I/O; a 2xx response is returned open."""
+        return send_with_retries(
+            self._http,
+            req,
+            self.retry,
+            lambda: self._request(self._http, req, timeout),
+            self._sleep,
+            stream=stream,
+        )
 
     def _json(self, req: PreparedRequest, timeout: float | None) -> GatewayResult:
         return read_result(req, self._send(req, stream=False, timeout=timeout))
@@ -197,8 +229,7 @@ class GatewayClient(_ClientBase):
             extra_headers=extra_headers,
         )
         response = self._send(req, stream=True, timeout=timeout)
-        info = GatewayResponseInfo.from_headers(response.headers, status_code=response.status_code)
-        return ChatCompletionStream(response, info, req.secrets)
+        return ChatCompletionStream(response, _stream_info(response), req.secrets)
 
     def embeddings(
         self,
@@ -227,37 +258,33 @@ class GatewayClient(_ClientBase):
         req = self._builder.universal(steps, options=options, extra_headers=extra_headers)
         return self._json(req, timeout)
 
+    def _management(self) -> ManagementClient:
+        from .management import ManagementClient
+
+        return ManagementClient.from_gateway(
+            self.gateway, http_client=self._http, retry=self.retry, timeout=self.timeout
+        )
+
     def list_logs(self, **params: Any) -> list[dict[str, Any]]:
-        """This gateway's logs from the management API (``page``, ``per_page``,
-        ``order_by``, ``order_by_direction``, ``filters``, ...)."""
-        req = self._builder.management("GET", self.gateway.logs_url(), params)
-        result = self._json(req, None).data
-        return list(result.get("result") or [])
+        """Deprecated alias: use :class:`~cf_ai_gateway.ManagementClient` (typed, paginated).
+        One page of this gateway's logs as raw dicts (``page``, ``per_page``, ``order_by``,
+        ``order_by_direction``, ``filters``, ... passed through as query parameters)."""
+        _deprecated("list_logs", "list_logs")
+        body = self._management().request("GET", _logs_path(self.gateway), params=params)
+        return list(body.get("result") or [])
 
     def get_log(self, log_id: str) -> dict[str, Any]:
-        """One log entry from the management API."""
-        req = self._builder.management("GET", self.gateway.logs_url(log_id))
-        return dict(self._json(req, None).data.get("result") or {})
+        """Deprecated alias: use ``ManagementClient.get_log`` (a typed ``LogEntry``). One log
+        entry as a raw dict."""
+        _deprecated("get_log", "get_log")
+        return dict(self._management().get_log(log_id).raw)
 
     # --- the adapter kit: chat with server-side fallbacks -----------------------------------
 
     def chat(self, call: ChatCall, *, timeout: float | None = None) -> ChatReply:
         """Answer a :class:`~cf_ai_gateway.chat.ChatCall`: on this client's surface, or
         through the universal endpoint when the call has ``fallback_models``."""
-        if call.fallback_models:
-            result = self.universal(
-                call.universal_steps(self._builder.api_key),
-                options=call.options,
-                extra_headers=call.extra_headers,
-                timeout=timeout,
-            )
-        else:
-            result = self.chat_completions(
-                call.request_body(stream=False),
-                options=call.options,
-                extra_headers=call.extra_headers,
-                timeout=timeout,
-            )
+        result = self._json(self._chat_request(call, stream=False), timeout)
         return ChatReply.from_response(call, result.data, result.info)
 
     def stream_chat(self, call: ChatCall, *, timeout: float | None = None) -> ChatStream:
@@ -265,12 +292,9 @@ class GatewayClient(_ClientBase):
         ``fallback_models`` the universal endpoint answers in one piece: one delta."""
         if call.fallback_models:
             return stream_of_reply(call, self.chat(call, timeout=timeout))
-        stream = self.stream_chat_completions(
-            call.request_body(stream=True),
-            options=call.options,
-            extra_headers=call.extra_headers,
-            timeout=timeout,
-        )
+        req = self._chat_request(call, stream=True)
+        response = self._send(req, stream=True, timeout=timeout)
+        stream = ChatCompletionStream(response, _stream_info(response), req.secrets)
         return ChatStream(call, stream.info, iter(stream), stream.close)
 
 
@@ -315,27 +339,15 @@ class AsyncGatewayClient(_ClientBase):
     async def _send(
         self, req: PreparedRequest, *, stream: bool, timeout: float | None
     ) -> httpx.Response:
-        """Drive the shared retry flow with async I/O; a 2xx response is returned open."""
-        flow = retry_flow(req, self.retry)
-        outcome: Outcome | None = None
-        while True:
-            step = flow.send(outcome)  # raises the final GatewayError
-            outcome = None
-            if isinstance(step, Sleep):
-                await self._sleep(step.seconds)
-                continue
-            try:
-                request = self._request(self._http, req, timeout)
-                response = await self._http.send(request, stream=stream)
-                if response.is_success:
-                    return response
-                try:
-                    await response.aread()
-                finally:
-                    await response.aclose()
-                outcome = response
-            except httpx.HTTPError as exc:
-                outcome = exc
+        """The shared retry flow with async I/O; a 2xx response is returned open."""
+        return await asend_with_retries(
+            self._http,
+            req,
+            self.retry,
+            lambda: self._request(self._http, req, timeout),
+            self._sleep,
+            stream=stream,
+        )
 
     async def _json(self, req: PreparedRequest, timeout: float | None) -> GatewayResult:
         return read_result(req, await self._send(req, stream=False, timeout=timeout))
@@ -382,8 +394,7 @@ class AsyncGatewayClient(_ClientBase):
             extra_headers=extra_headers,
         )
         response = await self._send(req, stream=True, timeout=timeout)
-        info = GatewayResponseInfo.from_headers(response.headers, status_code=response.status_code)
-        return AsyncChatCompletionStream(response, info, req.secrets)
+        return AsyncChatCompletionStream(response, _stream_info(response), req.secrets)
 
     async def embeddings(
         self,
@@ -412,45 +423,38 @@ class AsyncGatewayClient(_ClientBase):
         req = self._builder.universal(steps, options=options, extra_headers=extra_headers)
         return await self._json(req, timeout)
 
+    def _management(self) -> AsyncManagementClient:
+        from .management import AsyncManagementClient
+
+        return AsyncManagementClient.from_gateway(
+            self.gateway, http_client=self._http, retry=self.retry, timeout=self.timeout
+        )
+
     async def list_logs(self, **params: Any) -> list[dict[str, Any]]:
-        """Async :meth:`GatewayClient.list_logs`."""
-        req = self._builder.management("GET", self.gateway.logs_url(), params)
-        result = (await self._json(req, None)).data
-        return list(result.get("result") or [])
+        """Deprecated alias of :meth:`GatewayClient.list_logs`: use
+        :class:`~cf_ai_gateway.AsyncManagementClient`."""
+        _deprecated("list_logs", "list_logs")
+        body = await self._management().request("GET", _logs_path(self.gateway), params=params)
+        return list(body.get("result") or [])
 
     async def get_log(self, log_id: str) -> dict[str, Any]:
-        """Async :meth:`GatewayClient.get_log`."""
-        req = self._builder.management("GET", self.gateway.logs_url(log_id))
-        return dict((await self._json(req, None)).data.get("result") or {})
+        """Deprecated alias of :meth:`GatewayClient.get_log`: use
+        ``AsyncManagementClient.get_log``."""
+        _deprecated("get_log", "get_log")
+        return dict((await self._management().get_log(log_id)).raw)
 
     # --- the adapter kit: chat with server-side fallbacks -----------------------------------
 
     async def chat(self, call: ChatCall, *, timeout: float | None = None) -> ChatReply:
         """Async :meth:`GatewayClient.chat`."""
-        if call.fallback_models:
-            result = await self.universal(
-                call.universal_steps(self._builder.api_key),
-                options=call.options,
-                extra_headers=call.extra_headers,
-                timeout=timeout,
-            )
-        else:
-            result = await self.chat_completions(
-                call.request_body(stream=False),
-                options=call.options,
-                extra_headers=call.extra_headers,
-                timeout=timeout,
-            )
+        result = await self._json(self._chat_request(call, stream=False), timeout)
         return ChatReply.from_response(call, result.data, result.info)
 
     async def stream_chat(self, call: ChatCall, *, timeout: float | None = None) -> AsyncChatStream:
         """Async :meth:`GatewayClient.stream_chat` (``await`` it, then ``async for``)."""
         if call.fallback_models:
             return async_stream_of_reply(call, await self.chat(call, timeout=timeout))
-        stream = await self.stream_chat_completions(
-            call.request_body(stream=True),
-            options=call.options,
-            extra_headers=call.extra_headers,
-            timeout=timeout,
-        )
+        req = self._chat_request(call, stream=True)
+        response = await self._send(req, stream=True, timeout=timeout)
+        stream = AsyncChatCompletionStream(response, _stream_info(response), req.secrets)
         return AsyncChatStream(call, stream.info, stream.__aiter__(), stream.aclose)

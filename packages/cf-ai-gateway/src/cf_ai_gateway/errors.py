@@ -24,7 +24,10 @@
         └── GuardrailsUnavailableError 7013 (retryable)
 
 The mapping looks at the gateway error **code** first (2009 has been seen with HTTP 400 and
-401), then at the HTTP status. Messages and body excerpts never contain credentials.
+401), then at the HTTP status. Messages and body excerpts never contain credentials. The
+management API answers in Cloudflare's v4 envelope (``{"success": false, "errors": [...]}``)
+and maps the same way, except that its codes 7000/7003 (no route / an invalid object id, most
+often the account id) are a plain ``BadRequestError``.
 
 The server's retry signals are read for every status: ``retry_after`` (seconds) comes from
 ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date), and an explicit
@@ -40,7 +43,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Literal
 
 from . import wire
 from .response_info import GatewayResponseInfo
@@ -50,6 +53,7 @@ __all__ = [
     "ByokCredentialError",
     "ContentBlockedError",
     "DLPBlockedError",
+    "ErrorSource",
     "GatewayAuthenticationError",
     "GatewayConnectionError",
     "GatewayError",
@@ -294,6 +298,18 @@ _CODE_CLASSES: dict[int, type[GatewayError]] = {
 }
 
 
+_MANAGEMENT_CODE_CLASSES: dict[int, type[GatewayError]] = {
+    **_CODE_CLASSES,
+    # On the management API 7000/7003 name a path or an object id (most often the account id),
+    # not a model: a plain BadRequestError, not ModelNotFoundError.
+    wire.CODE_API_NO_ROUTE: BadRequestError,
+    wire.CODE_API_COULD_NOT_ROUTE: BadRequestError,
+}
+
+ErrorSource = Literal["gateway", "management"]
+"""Which API answered: the gateway surfaces (and REST), or the management API."""
+
+
 def gateway_error_body(code: int, message: str, http_code: int) -> dict[str, Any]:
     """The newer gateway error body shape (the emulator answers with exactly this)."""
     return {
@@ -422,8 +438,10 @@ def error_from_response(
     content: bytes,
     *,
     secrets: Iterable[str | None] = (),
+    source: ErrorSource = "gateway",
 ) -> GatewayError:
-    """Build the typed error for a non-2xx gateway response."""
+    """Build the typed error for a non-2xx gateway response (``source="management"`` for the
+    management API, whose v4 codes 7000/7003 mean a wrong path or id, not a model)."""
     lower = {k.lower(): v for k, v in headers.items()}
     info = GatewayResponseInfo.from_headers(lower, status_code=status_code)
     secret_list = list(secrets)
@@ -446,8 +464,9 @@ def error_from_response(
     message = redact(message, secret_list)
 
     cls: type[GatewayError]
-    if code is not None and code in _CODE_CLASSES:
-        cls = _CODE_CLASSES[code]
+    codes = _MANAGEMENT_CODE_CLASSES if source == "management" else _CODE_CLASSES
+    if code is not None and code in codes:
+        cls = codes[code]
     elif status_code == 429:
         cls = RateLimitError
     elif status_code in (401, 403):

@@ -148,3 +148,79 @@ CODE_API_INVALID_REQUEST: Final = 7001
 """Undocumented for AI Gateway: our choice for a malformed management API request."""
 CODE_API_CONFLICT: Final = 7004
 """Undocumented for AI Gateway: our choice for creating a gateway id that already exists."""
+CODE_API_LOG_NOT_FOUND: Final = 7005
+"""Undocumented for AI Gateway: our choice for a log id the gateway does not hold."""
+CODE_API_LOG_BODY_NOT_FOUND: Final = 7006
+"""Undocumented for AI Gateway: our choice for a log's request/response body that is not there
+(an unknown body name, or payload collection was off)."""
+CODE_API_ROUTE_NOT_FOUND: Final = 7007
+"""Undocumented for AI Gateway: our choice for a dynamic route name the gateway does not hold."""
+
+# --- Management API (spec section 7) -----------------------------------------------------
+
+MANAGEMENT_SEGMENT: Final = "ai-gateway"
+"""``{api}/accounts/{account}/ai-gateway/...``: the management API's root under an account."""
+
+H_API_AUTHORIZATION: Final = "authorization"
+"""The management and REST APIs take the Cloudflare API token as ``Authorization: Bearer``
+(never ``cf-aig-authorization``, which is the gateway's own header)."""
+
+LogFilterOperator = Literal["eq", "neq", "contains", "lt", "gt"]
+LOG_FILTER_OPERATORS: Final[tuple[LogFilterOperator, ...]] = ("eq", "neq", "contains", "lt", "gt")
+LOG_FILTER_KEYS: Final = (
+    "id",
+    "created_at",
+    "request_content_type",
+    "response_content_type",
+    "success",
+    "cached",
+    "provider",
+    "model",
+    "model_type",
+    "cost",
+    "tokens",
+    "tokens_in",
+    "tokens_out",
+    "duration",
+    "feedback",
+    "event_id",
+    "request_type",
+    "metadata.key",
+    "metadata.value",
+    "prompts.prompt_id",
+    "prompts.version_id",
+)
+"""Filter keys Cloudflare's logs API documents. Metadata is filtered by ``metadata.key`` and
+``metadata.value`` (an entry with that key, an entry with that value), not by entry name."""
+LOG_ORDER_BY: Final = (
+    "created_at",
+    "provider",
+    "model",
+    "model_type",
+    "success",
+    "cached",
+    "cost",
+    "tokens_in",
+    "tokens_out",
+    "duration",
+    "feedback",
+)
+LogOrderDirection = Literal["asc", "desc"]
+LOGS_PER_PAGE_MAX: Final = 50
+"""The page size the logs API allows at most (the emulator enforces the same)."""
+LOG_FEEDBACK_VALUES: Final = (-1, 0, 1)
+"""``-1`` thumbs down, ``1`` thumbs up, ``0`` clears the feedback."""
+
+RateLimitTechnique = Literal["fixed", "sliding"]
+RATE_LIMIT_TECHNIQUES: Final[tuple[RateLimitTechnique, ...]] = ("fixed", "sliding")
+LogManagementStrategy = Literal["STOP_INSERTING", "DELETE_OLDEST"]
+LOG_MANAGEMENT_STRATEGIES: Final[tuple[LogManagementStrategy, ...]] = (
+    "STOP_INSERTING",
+    "DELETE_OLDEST",
+)
+
+CODE_API_NO_ROUTE: Final = 7000
+"""v4 API: "No route for that URI" (management API: a path that does not exist)."""
+CODE_API_COULD_NOT_ROUTE: Final = 7003
+"""v4 API: "Could not route to ..., perhaps your object identifier is invalid?": most often a
+wrong account id in the management API URL. The REST surface uses 7000/7003 for models."""

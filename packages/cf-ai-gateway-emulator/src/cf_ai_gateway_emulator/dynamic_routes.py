@@ -1,4 +1,5 @@
-"""Dynamic routes (``"model": "dynamic/{route}"`` on ``/compat``): parsing and evaluation.
+"""Dynamic routes (``"model": "dynamic/{route}"`` on ``/compat``): parsing and evaluation
+(not the HTTP routes of the app, which ``app.create_app`` lists).
 
 Both spellings are accepted: the docs' ``rate_limit`` with ``interval`` and the API's ``rate``
 with ``window``; outputs may be ``{"elementId": id}`` or a bare id. Nodes:

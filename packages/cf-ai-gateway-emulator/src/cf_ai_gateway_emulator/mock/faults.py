@@ -10,7 +10,7 @@ Syntax: directives separated by ``,``, ``;`` or ``+``; each is ``name``, ``name=
 ============  ===========================================================================
 directive     effect
 ============  ===========================================================================
-fail=503      answer with that HTTP status and an OpenAI-style error body (also ``status``)
+fail=503      answer with that HTTP status and the schema's error body (also ``status``)
 slow=1500     wait that many ms before the first byte (also ``delay``)
 cut=3         streams: drop the connection after 3 chunks; non-streams: truncated JSON
 malformed     answer 200 with a body that is not JSON
@@ -29,7 +29,15 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-__all__ = ["FAULT_HEADER", "FaultError", "Faults", "faults_from_model", "parse_faults"]
+__all__ = [
+    "FAULT_HEADER",
+    "FaultError",
+    "Faults",
+    "StreamCutFault",
+    "faults_from_model",
+    "merged_faults",
+    "parse_faults",
+]
 
 FAULT_HEADER = "x-emulator-fault"
 
@@ -41,8 +49,14 @@ class FaultError(ValueError):
     """A fault directive does not parse."""
 
 
+class StreamCutFault(ConnectionResetError):
+    """Raised inside a mock stream to drop the connection (fault ``cut=N``)."""
+
+
 @dataclass(frozen=True)
 class Faults:
+    """The faults that apply to one mock answer (the defaults: none)."""
+
     status: int | None = None
     delay_ms: int = 0
     cut_after: int | None = None

@@ -1,0 +1,66 @@
+"""The protocol every wire schema of the mock implements, and what a rendered stream is.
+
+A schema translates between one wire format and the engine's neutral forms (``mock.neutral``):
+
+- ``parse_request(body, model=...)``: the body as a neutral request (``MockFailure`` when the
+  body is invalid for this schema);
+- ``render_answer`` / ``render_stream``: the engine's answer as a JSON body or as SSE bytes;
+- ``read_usage(content, streamed=...)``: (input, output) tokens of a response body or stream
+  in this schema, whoever produced it (the mock, a real upstream, the cache);
+- ``render_error(failure)``: the provider's own error body.
+
+``kind`` (``chat`` / ``embeddings``) is what the gateway's logs call ``model_type``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol, TypeVar
+
+from ..neutral import MockFailure, MockRequest, Usage
+
+__all__ = ["EndpointKind", "RenderedStream", "Schema"]
+
+EndpointKind = Literal["chat", "embeddings"]
+
+RequestT = TypeVar("RequestT", bound=MockRequest)
+AnswerT = TypeVar("AnswerT", contravariant=True)
+
+
+@dataclass(frozen=True)
+class RenderedStream:
+    """A streamed answer as SSE bytes: ``chunks`` are paced (``stream_chunk_delay_ms``) and can
+    be cut (fault ``cut=N``); ``end`` follows only a complete stream (``b""``: no terminator).
+    """
+
+    chunks: tuple[bytes, ...]
+    end: bytes = b""
+
+
+class Schema(Protocol[RequestT, AnswerT]):
+    """One wire schema: how its requests, answers, streams, usage and errors look."""
+
+    name: str
+    """A short id, e.g. ``openai-chat``."""
+    kind: EndpointKind
+
+    def parse_request(self, body: Mapping[str, Any], *, model: str) -> RequestT:
+        """``body`` as a neutral request answered by ``model``; raises ``MockFailure``."""
+        ...
+
+    def render_answer(self, request: RequestT, answer: AnswerT, *, created: int) -> dict[str, Any]:
+        """The JSON body of a complete answer (``created``: Unix seconds, where it appears)."""
+        ...
+
+    def render_stream(self, request: RequestT, answer: AnswerT, *, created: int) -> RenderedStream:
+        """The answer as server-sent events."""
+        ...
+
+    def read_usage(self, content: bytes, *, streamed: bool) -> Usage:
+        """Tokens reported in a response body (or SSE stream); ``(0, 0)`` when there are none."""
+        ...
+
+    def render_error(self, failure: MockFailure) -> dict[str, Any]:
+        """The provider's error body for ``failure`` (sent with ``failure.status``)."""
+        ...

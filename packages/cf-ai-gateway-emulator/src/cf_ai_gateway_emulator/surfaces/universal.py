@@ -1,0 +1,91 @@
+"""The universal surface: ``POST /v1/{account}/{gateway}`` with a JSON array of steps
+``{provider, endpoint, headers, query, config}``, tried in order (server-side fallback).
+
+- Any non-2xx step answer (or a timeout) moves to the next step; ``cf-aig-step`` names the
+  0-based index of the step that answered.
+- When every step fails the answer is the last step's error response (status and body) with
+  ``cf-aig-step`` = that step's index; ``CODE_FALLBACK_EXHAUSTED`` (502) only when no step
+  produced any response (connection errors only).
+- Header precedence: step ``headers`` > the outer request's headers > gateway settings; values
+  that are numbers or booleans become strings, objects JSON. Request-level headers (metadata,
+  event id, log collection, custom cost) are read from the outer request only.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+from cf_ai_gateway import wire
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..errors import Rejection, answers_rejections
+from ..mock.schemas import schema_for
+from ..pipeline import StepResult, log_failed_step, open_request, respond, run_step
+from ..state import EmulatorState
+from .incoming import forwarded_headers, json_body, provider_named
+
+__all__ = ["step_headers", "universal"]
+
+
+def step_headers(raw: object) -> dict[str, str]:
+    """A step's ``headers`` as strings (``true``/``false``, numbers, objects as JSON)."""
+    if not isinstance(raw, Mapping):
+        return {}
+    out = {}
+    for key, value in raw.items():
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, (int, float, str)):
+            text = str(value)
+        else:
+            text = json.dumps(value)
+        out[str(key).lower()] = text
+    return out
+
+
+@answers_rejections
+async def universal(request: Request) -> Response:
+    """``POST /v1/{account}/{gateway}``: a JSON array of steps, tried in order."""
+    p = request.path_params
+    state = EmulatorState.of(request)
+    ctx = open_request(state, p["account"], p["gateway"], request.headers, surface="universal")
+    steps = await json_body(request)
+    if isinstance(steps, dict):
+        steps = [steps]
+    if not isinstance(steps, list) or not steps:
+        raise Rejection.gateway(
+            wire.CODE_BAD_REQUEST, "the universal endpoint expects a JSON array of steps", 400
+        )
+    outer = forwarded_headers(request)
+    failed: list[tuple[int, StepResult]] = []
+    for index, step in enumerate(steps):
+        if not isinstance(step, Mapping) or not isinstance(step.get("provider"), str):
+            raise Rejection.gateway(
+                wire.CODE_BAD_REQUEST, f"step {index} needs 'provider', 'endpoint' and 'query'", 400
+            )
+        provider = provider_named(step["provider"], unified=False)
+        endpoint = str(step.get("endpoint") or "").strip("/")
+        config = step.get("config") if isinstance(step.get("config"), Mapping) else None
+        result = await run_step(
+            ctx,
+            provider=provider.slug,
+            path=endpoint,
+            schema=schema_for(provider.slug, endpoint),
+            body=step.get("query"),
+            headers={**outer, **step_headers(step.get("headers"))},
+            config=config,
+        )
+        if result.ok:
+            for i, earlier in failed:
+                log_failed_step(ctx, earlier, i)
+            return respond(ctx, result, step=index)
+        await result.drain()
+        failed.append((index, result))
+    answered = [(i, r) for i, r in failed if r.response is not None]
+    chosen_index, chosen = answered[-1] if answered else failed[-1]
+    for i, other in failed:
+        if i != chosen_index:
+            log_failed_step(ctx, other, i)
+    return respond(ctx, chosen, step=chosen_index)
