@@ -8,7 +8,7 @@ import asyncio
 import warnings
 from typing import Any
 
-from cf_ai_gateway import GatewayClient, GatewayOptions
+from cf_ai_gateway import GatewayOptions, ManagementClient
 
 from demo import DemoContext, section
 
@@ -93,10 +93,10 @@ def llamaindex_tour(ctx: DemoContext) -> None:
     ctx.check(first.additional_kwargs["cf_aig"]["cache_status"] == "MISS", "expected a MISS")
     ctx.check(second.additional_kwargs["cf_aig"]["cache_status"] == "HIT", "expected a HIT")
 
-    console.print("[bold]4. The log[/] of the first call, read back through the Logs API")
-    with GatewayClient(gateway) as client:
-        log = client.get_log(first.additional_kwargs["cf_aig"]["log_id"])
+    console.print("[bold]4. The log[/] of the first call, read back with the management client")
+    with ManagementClient.from_gateway(gateway) as management:
+        log = management.get_log(first.raw.info.log_id or "")
     console.print(
-        f"  log {log.get('id')}: model={log.get('model')}, cached={log.get('cached')}, "
-        f"metadata={log.get('metadata')}"
+        f"  log {log.id}: model={log.model}, cached={log.cached}, metadata={dict(log.metadata)}"
     )
+    ctx.check(dict(log.metadata) == {"tour": "li"}, "the log should carry the tour's metadata")

@@ -11,18 +11,18 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from cf_ai_gateway import (
+    NO_RETRY,
     BadRequestError,
     Gateway,
     GatewayAuthenticationError,
-    GatewayClient,
     GatewayNotFoundError,
     GatewayOptions,
+    ManagementClient,
     RateLimitError,
 )
 from cf_ai_gateway_llamaindex import CloudflareAIGatewayEmbedding, CloudflareAIGatewayLLM
@@ -237,11 +237,9 @@ def test_cache_miss_then_hit(llm: LLMFactory) -> None:
 
 
 def _logged_metadata(gateway: Gateway, log_id: str) -> Any:
-    """The metadata of a log entry, read through the Logs API (replayed: as recorded)."""
-    with GatewayClient(gateway) as client:
-        entry = client.get_log(log_id)
-    value = entry["metadata"]
-    return json.loads(value) if isinstance(value, str) else value  # a JSON string on the wire
+    """The metadata of a log entry, read through the management API (replayed: as recorded)."""
+    with ManagementClient.from_gateway(gateway, retry=NO_RETRY) as management:
+        return management.get_log(log_id).metadata
 
 
 def test_metadata_in_logs(llm: LLMFactory, gateway_factory: Callable[..., Gateway]) -> None:
