@@ -14,10 +14,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from cf_ai_gateway import (
+    GatewayResponseInfo,
+    Surface,
+    check_chat_model,
+    merge_options,
+    options_from_value,
+)
 from cf_ai_gateway import chat as kit
-from cf_ai_gateway import check_chat_model, merge_options, options_from_value
-from cf_ai_gateway.response_info import GatewayResponseInfo
-from cf_ai_gateway.wire import Surface
 from llama_index.core.base.llms.generic_utils import (
     achat_to_completion_decorator,
     astream_chat_to_completion_decorator,
