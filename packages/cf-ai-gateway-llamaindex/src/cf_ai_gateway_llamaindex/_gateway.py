@@ -46,6 +46,14 @@ def _env_token() -> str | None:
     return next((os.environ[name] for name in cfg.ENV_TOKEN if os.environ.get(name)), None)
 
 
+class _ClientPairs(dict[cfg.Surface, cfg.ClientPair]):
+    """The client pairs of one object, by surface. Pairs hold locks and connection pools, so a
+    pickled or deep-copied object starts with none and builds its own on first use."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_ClientPairs, ())
+
+
 class GatewayFields(BaseModel):
     """Gateway configuration fields shared by the LLM and the embedding model."""
 
@@ -100,7 +108,7 @@ class GatewayFields(BaseModel):
     )
 
     _gateway: cfg.Gateway | None = PrivateAttr(default=None)
-    _pairs: dict[cfg.Surface, cfg.ClientPair] = PrivateAttr(default_factory=dict)
+    _pairs: _ClientPairs = PrivateAttr(default_factory=_ClientPairs)
 
     @field_serializer("gateway_options")
     def _plain_options(self, options: cfg.GatewayOptions | None) -> dict[str, Any] | None:

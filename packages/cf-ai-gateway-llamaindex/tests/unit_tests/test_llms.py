@@ -107,6 +107,16 @@ def test_metadata() -> None:
     assert llm.class_name() == "CloudflareAIGatewayLLM"
 
 
+def test_pickling_rebuilds_clients_quietly(
+    double: GatewayDouble, caplog: pytest.LogCaptureFixture
+) -> None:
+    llm = CloudflareAIGatewayLLM(model="openai/gpt-4o-mini", gateway=GATEWAY)
+    llm._client_pair("compat")  # a pair with a lock and a pool now exists
+    clone = pickle.loads(pickle.dumps(llm))
+    assert "unpickleable" not in caplog.text
+    assert clone._client_pair("compat").config == llm._client_pair("compat").config
+
+
 def test_no_secret_in_repr_dict_json_or_pickle(double: GatewayDouble) -> None:
     llm = make(double, api_key="sk-provider-secret", gateway_token="cf-other-secret")
     for text in (repr(llm), str(llm), json.dumps(llm.to_dict()), llm.to_json()):
