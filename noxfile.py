@@ -109,6 +109,18 @@ ADAPTERS = (
             ),
         ),
     ),
+    Adapter(
+        "llamaindex",
+        "packages/cf-ai-gateway-llamaindex",
+        "llama-index-core",
+        (
+            # no extra test stack: LlamaIndex has no standard test suite; the same cassettes
+            # replay on every line (requests are pinned), so only the newest line records
+            Line("li-0.12", PYTHONS[0], ("llama-index-core>=0.12.52,<0.13",)),
+            Line("li-0.13", "3.11", ("llama-index-core>=0.13.6,<0.14",)),
+            Line("li-0.14", PYTHONS[-1], ("llama-index-core>=0.14,<0.15",), record="all"),
+        ),
+    ),
 )
 ADAPTER_LEGS = [
     nox.param(line.python, adapter, line, id=f"{adapter.name}-{line.id}", tags=[adapter.name])
@@ -275,6 +287,12 @@ def bench(session: nox.Session) -> None:
     """Benchmarks, each reported as a ratio against a baseline measured in the same run."""
     session.install(*_editable(CORE))
     session.run("python", "benchmarks/import_time.py", *session.posargs)
+    # per-call client cost of the LlamaIndex LLM against OpenAILike, both as ratios to raw
+    # httpx on the same local endpoint
+    session.install(
+        *_editable("packages/cf-ai-gateway-llamaindex"), "llama-index-llms-openai-like", "uvicorn"
+    )
+    session.run("python", "benchmarks/llamaindex_client_cost.py")
 
 
 RECORD_TARGETS = [nox.param(None, id="core")] + [

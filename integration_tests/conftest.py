@@ -257,6 +257,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                 f"cf-ai-gateway-{adapter}",
                 "langchain-core",
                 "langchain-tests",
+                "llama-index-core",
                 "httpx",
                 "vcrpy",
                 "pytest-recording",

@@ -344,24 +344,42 @@ class ToolCall:
             "function": {"name": self.name, "arguments": self.arguments},
         }
 
+    @classmethod
+    def from_openai(cls, value: Any) -> ToolCall | None:
+        """A tool call from an OpenAI ``tool_calls`` entry in any shape a framework keeps it:
+        a dict, or an object with ``id`` and ``function.name``/``function.arguments``
+        attributes (``openai`` SDK objects, pydantic models). Arguments that are not a
+        string are JSON-encoded; ``None`` when ``value`` is not a function tool call.
+
+        >>> ToolCall.from_openai({"id": "c1", "function": {"name": "f", "arguments": {"x": 1}}})
+        ToolCall(id='c1', name='f', arguments='{"x": 1}')
+        """
+        if isinstance(value, Mapping):
+            kind, call_id, function = value.get("type"), value.get("id"), value.get("function")
+        else:
+            kind = getattr(value, "type", None)
+            call_id = getattr(value, "id", None)
+            function = getattr(value, "function", None)
+        if kind not in (None, "function") or function is None:
+            return None
+        if isinstance(function, Mapping):
+            name, arguments = function.get("name"), function.get("arguments")
+        else:
+            name = getattr(function, "name", None)
+            arguments = getattr(function, "arguments", None)
+        if not isinstance(arguments, str):
+            arguments = "" if arguments is None else json.dumps(arguments, ensure_ascii=False)
+        return cls(id=_str_or_none(call_id), name=str(name or ""), arguments=arguments)
+
 
 def _tool_calls_of(message: Mapping[str, Any]) -> tuple[ToolCall, ...]:
     calls = []
     for raw in message.get("tool_calls") or []:
         if not isinstance(raw, Mapping):
             continue
-        function = raw.get("function")
-        function = function if isinstance(function, Mapping) else {}
-        arguments = function.get("arguments")
-        if not isinstance(arguments, str):
-            arguments = "" if arguments is None else json.dumps(arguments, ensure_ascii=False)
-        calls.append(
-            ToolCall(
-                id=_str_or_none(raw.get("id")),
-                name=str(function.get("name") or ""),
-                arguments=arguments,
-            )
-        )
+        call = ToolCall.from_openai({**raw, "type": None, "function": raw.get("function") or {}})
+        if call is not None:
+            calls.append(call)
     return tuple(calls)
 
 
