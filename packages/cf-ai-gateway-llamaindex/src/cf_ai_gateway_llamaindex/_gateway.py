@@ -13,7 +13,6 @@ environment then).
 from __future__ import annotations
 
 import dataclasses
-import os
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -40,10 +39,6 @@ def secret_value(value: SecretStr | str | None) -> str | None:
     if isinstance(value, SecretStr):
         return value.get_secret_value()
     return value
-
-
-def _env_token() -> str | None:
-    return next((os.environ[name] for name in cfg.ENV_TOKEN if os.environ.get(name)), None)
 
 
 class _ClientPairs(dict[cfg.Surface, cfg.ClientPair]):
@@ -151,8 +146,7 @@ class GatewayFields(BaseModel):
         and copies pass them back) are accepted next to ``gateway=``."""
         token = secret_value(self.gateway_token)
         if self.gateway is not None:
-            gateway = self.gateway
-            described = self._described(gateway)
+            described = self._described(self.gateway)
             clash = [
                 name
                 for name in ("gateway_url", "account_id", "gateway_id")
@@ -160,15 +154,13 @@ class GatewayFields(BaseModel):
             ]
             if clash:
                 raise ValueError(f"pass either gateway= or {', '.join(clash)}, not both")
-            if token:
-                gateway = dataclasses.replace(gateway, token=token)
-        elif self.gateway_url:
-            extra = {"account_id": self.account_id} if self.account_id else {}
-            gateway = cfg.Gateway.from_url(self.gateway_url, token=token or _env_token(), **extra)
-        else:
-            gateway = cfg.Gateway.from_env(
-                account_id=self.account_id, gateway_id=self.gateway_id, token=token
-            )
+        gateway = cfg.resolve_gateway(
+            gateway=self.gateway,
+            gateway_url=self.gateway_url,
+            account_id=self.account_id,
+            gateway_id=self.gateway_id,
+            token=token,
+        )
         self._gateway = gateway
         for name, value in self._described(gateway).items():
             setattr(self, name, value)
@@ -203,14 +195,11 @@ class GatewayFields(BaseModel):
                     max_retries=self.max_retries,
                     default_headers=tuple(sorted((self.default_headers or {}).items())),
                 )
-                if self.http_client is None and self.async_http_client is None:
-                    pair = cfg.shared_clients(config)
-                else:
-                    pair = cfg.ClientPair(
-                        config,
-                        http_client=self.http_client,
-                        http_async_client=self.async_http_client,
-                    )
+                pair = cfg.clients_for(
+                    config,
+                    http_client=self.http_client,
+                    http_async_client=self.async_http_client,
+                )
                 self._pairs[surface] = pair
             return pair
 

@@ -40,6 +40,7 @@ __all__ = [
     "SHARED_CLIENTS_MAX",
     "ClientConfig",
     "ClientPair",
+    "clients_for",
     "close_shared_clients",
     "shared_clients",
 ]
@@ -193,3 +194,16 @@ def close_shared_clients() -> None:
         _SHARED.clear()
     for pair in pairs:
         pair.close()
+
+
+def clients_for(
+    config: ClientConfig,
+    *,
+    http_client: httpx.Client | None = None,
+    http_async_client: httpx.AsyncClient | None = None,
+) -> ClientPair:
+    """The clients an adapter object uses: the shared pair of ``config``, or a private pair
+    around the httpx client(s) its user passed (never shared, closed or changed by us)."""
+    if http_client is None and http_async_client is None:
+        return shared_clients(config)
+    return ClientPair(config, http_client=http_client, http_async_client=http_async_client)
