@@ -45,6 +45,7 @@ from .errors import (
     ByokCredentialError,
     ContentBlockedError,
     DLPBlockedError,
+    EdgeBlockedError,
     GatewayAuthenticationError,
     GatewayConnectionError,
     GatewayError,
@@ -58,6 +59,7 @@ from .errors import (
     ProviderAuthenticationError,
     ProviderError,
     RateLimitError,
+    SpendLimitError,
     StreamInterruptedError,
 )
 from .options import (
@@ -137,6 +139,7 @@ __all__ = [
     "ContentBlockedError",
     "CustomCost",
     "DLPBlockedError",
+    "EdgeBlockedError",
     "Gateway",
     "GatewayAuthenticationError",
     "GatewayClient",
@@ -165,6 +168,7 @@ __all__ = [
     "ProviderError",
     "RateLimitError",
     "RetryPolicy",
+    "SpendLimitError",
     "StreamInterruptedError",
     "Surface",
     "ToolCall",

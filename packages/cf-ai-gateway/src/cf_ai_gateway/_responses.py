@@ -71,6 +71,7 @@ def read_error(req: PreparedRequest, response: httpx.Response) -> GatewayError:
         response.content,
         secrets=req.secrets,
         source=req.source,
+        context=req.context,
     )
     logger.debug("%s -> %s %s", req.describe(), response.status_code, type(err).__name__)
     return err
