@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from cf_ai_gateway import wire
 
+from .auto_router import AutoRouterState
 from .clock import Clock, SystemClock
 from .config import EmulatorConfig, GatewaySettings, load_config
 from .mock.scripts import ScriptBook
@@ -55,6 +56,8 @@ class EmulatorState:
         self.storage = Storage(db)
         self.clock: Clock = clock or SystemClock()
         self.limiter = RateLimiter()
+        self.auto_router = AutoRouterState()
+        """The Auto Router's models pinned per session turn."""
         self.scripts = ScriptBook(self.config.mock.scripts)
         """Scripted answers: the config's, and those added at run time."""
         self._lock = threading.RLock()

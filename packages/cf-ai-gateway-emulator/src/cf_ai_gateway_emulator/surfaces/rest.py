@@ -88,7 +88,12 @@ async def _on_endpoint(request: Request, endpoint: Endpoint) -> Response:
     if isinstance(model, str) and model.startswith(_WORKERS_AI_MODEL):
         provider = get_provider(_WORKERS_AI)
         return respond(ctx, await model_step(ctx, endpoint, provider, model, body, headers))
-    if isinstance(model, str) and "/" in model and not model.startswith(("dynamic/", "custom/")):
+    if (
+        isinstance(model, str)
+        and "/" in model
+        and model != wire.AUTO_MODEL
+        and not model.startswith(("dynamic/", "custom/"))
+    ):
         prefix, _, name = model.partition("/")
         try:
             provider = get_provider(prefix)  # catalogue authors: google/, xai/, ...
