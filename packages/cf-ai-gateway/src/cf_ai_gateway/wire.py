@@ -186,7 +186,10 @@ CODE_DLP_RESPONSE_BLOCKED: Final = 2030
 CODE_BYOK_MISSING_KEY: Final = 2040
 CODE_GUARDRAILS_UNAVAILABLE: Final = 7013
 CODE_REST_NO_ROUTE: Final = 7000
+"""The v4 "No route for that URI" (= ``CODE_API_NO_ROUTE``): a path that does not exist."""
 CODE_REST_MODEL_NOT_FOUND: Final = 7003
+"""The v4 "Could not route to ..." (= ``CODE_API_COULD_NOT_ROUTE``). Despite the older name, a
+wrong id in the URL (most often the account id), not a model, unless its message says so."""
 
 # Cloudflare documents no code for these; the emulator answers with them and the client maps
 # them by HTTP status first, so real traffic with other codes (or none) maps the same way.
