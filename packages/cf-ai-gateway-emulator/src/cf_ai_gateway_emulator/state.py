@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from cf_ai_gateway import wire
 
+from .auto_router import AutoRouterState
+from .billing import Ledger
 from .clock import Clock, SystemClock
 from .config import EmulatorConfig, GatewaySettings, load_config
 from .ids import short_hash
@@ -56,6 +58,10 @@ class EmulatorState:
         self.storage = Storage(db)
         self.clock: Clock = clock or SystemClock()
         self.limiter = RateLimiter()
+        self.auto_router = AutoRouterState()
+        """The Auto Router's models pinned per session turn."""
+        self.billing = Ledger()
+        """Unified Billing balances and spend per spend-limit window."""
         self.scripts = ScriptBook(self.config.mock.scripts)
         """Scripted answers: the config's, and those added at run time."""
         self._lock = threading.RLock()
@@ -108,8 +114,15 @@ class EmulatorState:
                 modified_at=now,
                 routes=settings.routes or (old.routes if old else {}),
                 aliases=settings.aliases or (old.aliases if old else {}),
+                # emulator-only settings the management API does not carry survive its PUT
+                provider_keys=settings.provider_keys or (old.provider_keys if old else {}),
+                credits=settings.credits
+                if settings.credits is not None or not old
+                else (old.credits),
+                spend_limits=settings.spend_limits or (old.spend_limits if old else ()),
             )
             account.gateways[settings.id] = stored
+        self.billing.reset((account_id, settings.id))
         if old is not None:
             self.limiter.reset((account_id, settings.id))
             if stored.cache_invalidate_on_update:
@@ -124,6 +137,7 @@ class EmulatorState:
             del account.gateways[gateway_id]
         self.storage.drop_gateway(account_id, gateway_id)
         self.limiter.reset((account_id, gateway_id))
+        self.billing.reset((account_id, gateway_id))
         return True
 
     def ensure_default_gateway(self, account_id: str) -> GatewaySettings:

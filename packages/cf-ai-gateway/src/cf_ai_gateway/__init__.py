@@ -53,6 +53,7 @@ from .errors import (
     ByokCredentialError,
     ContentBlockedError,
     DLPBlockedError,
+    EdgeBlockedError,
     GatewayAuthenticationError,
     GatewayConnectionError,
     GatewayError,
@@ -66,6 +67,7 @@ from .errors import (
     ProviderAuthenticationError,
     ProviderError,
     RateLimitError,
+    SpendLimitError,
     StreamInterruptedError,
 )
 from .options import (
@@ -145,6 +147,7 @@ __all__ = [
     "ContentBlockedError",
     "CustomCost",
     "DLPBlockedError",
+    "EdgeBlockedError",
     "Gateway",
     "GatewayAuthenticationError",
     "GatewayClient",
@@ -173,6 +176,7 @@ __all__ = [
     "ProviderError",
     "RateLimitError",
     "RetryPolicy",
+    "SpendLimitError",
     "StreamInterruptedError",
     "Surface",
     "ToolCall",

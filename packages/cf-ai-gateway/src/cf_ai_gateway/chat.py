@@ -35,6 +35,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
+from . import wire
 from ._streams import destreamed_chunk
 from .errors import InvalidResponseError
 from .options import GatewayOptions
@@ -58,6 +59,7 @@ __all__ = [
     "looks_like_credential",
     "qualified_model_name",
     "reasoning_of",
+    "routed_model_name",
     "text_of",
     "tool_choice_param",
 ]
@@ -193,13 +195,21 @@ def qualified_model_name(
 ) -> str:
     """The answering model as ``"{provider}/{model}"``, so it can be fed back as a model.
 
-    Dynamic routes name what answered in ``cf-aig-provider``/``cf-aig-model``; otherwise the
-    upstream's own ``model`` field is prefixed with the requested provider. A model name
-    without a known provider prefix (a REST API catalogue name) is returned as given.
+    The Auto Router names what it chose in ``cf-aig-routed-model`` and dynamic routes in
+    ``cf-aig-provider``/``cf-aig-model``: those win. Otherwise the upstream's own ``model``
+    field is prefixed with the requested provider. A model name without a known provider
+    prefix (a REST API catalogue name) is returned as given.
 
     >>> qualified_model_name("openai/gpt-4o-mini", "gpt-4o-mini-2024-07-18")
     'openai/gpt-4o-mini-2024-07-18'
+    >>> qualified_model_name("cloudflare/auto", "claude-sonnet-5",
+    ...                      GatewayResponseInfo(routed_model="anthropic/claude-sonnet-5"))
+    'anthropic/claude-sonnet-5'
     """
+    if info is not None and info.routed_model:
+        return routed_model_name(info.routed_model)
+    if requested == wire.AUTO_MODEL:
+        return response_model or requested  # no routing header: the upstream's word only
     provider, _, rest = requested.partition("/")
     if info is not None and info.model:
         prov = info.provider or (provider if provider != DYNAMIC_PREFIX else None)
@@ -216,6 +226,15 @@ def qualified_model_name(
     if name.startswith(f"{provider}/"):
         return name
     return f"{provider}/{name}"
+
+
+_WORKERS_AI_MODEL = ("@cf/", "@hf/")
+
+
+def routed_model_name(routed: str) -> str:
+    """A ``cf-aig-routed-model`` value as a model name to send again: ``provider/model`` as
+    sent, a Workers AI catalogue name (``@cf/...``) under ``workers-ai/``."""
+    return f"workers-ai/{routed}" if routed.startswith(_WORKERS_AI_MODEL) else routed
 
 
 def _str_or_none(value: Any) -> str | None:
@@ -299,8 +318,16 @@ class ChatCall:
         return steps
 
     def answered_model(self, info: GatewayResponseInfo) -> str:
-        """The model that answered: the fallback step named by ``cf-aig-step``, else the
-        primary model."""
+        """The model that answered: the one the Auto Router routed to (``cf-aig-routed-model``,
+        for ``cloudflare/auto``), the fallback step named by ``cf-aig-step``, else the primary
+        model.
+
+        >>> ChatCall(wire.AUTO_MODEL, {"messages": [{"role": "user", "content": "Hi"}]}
+        ...          ).answered_model(GatewayResponseInfo(routed_model="openai/gpt-5-mini"))
+        'openai/gpt-5-mini'
+        """
+        if info.routed_model:
+            return routed_model_name(info.routed_model)
         if not self.fallback_models:
             return self.model
         step = info.step if info.step is not None else 0

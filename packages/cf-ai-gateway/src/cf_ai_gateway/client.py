@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 from ._requests import PreparedRequest, RequestBuilder
-from ._responses import GatewayResult, read_result
+from ._responses import GatewayResult, read_result, response_info
 from ._retry_flow import asend_with_retries, send_with_retries
 from ._streams import AsyncChatCompletionStream, ChatCompletionStream
 from .chat import (
@@ -52,7 +52,7 @@ DEFAULT_TIMEOUT = 120.0
 
 def _stream_info(response: httpx.Response) -> GatewayResponseInfo:
     """What the gateway said about a stream, from its headers (known before the first chunk)."""
-    return GatewayResponseInfo.from_headers(response.headers, status_code=response.status_code)
+    return response_info(response)
 
 
 class _ClientBase:

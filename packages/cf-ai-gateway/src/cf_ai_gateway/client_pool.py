@@ -165,6 +165,18 @@ class ClientPair:
         for client in mine:
             await client.aclose()
 
+    def __enter__(self) -> ClientPair:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> ClientPair:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
 
 _SHARED: OrderedDict[ClientConfig, ClientPair] = OrderedDict()
 _SHARED_LOCK = threading.Lock()

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
-from cf_ai_gateway.providers import get_provider
+from cf_ai_gateway.providers import credential_header
 
 from ..exchange import UpstreamResponse
 from .context import RequestContext
@@ -27,13 +27,13 @@ __all__ = ["cache_key", "cached_answer", "credential_digest", "store_answer"]
 
 def credential_digest(provider: str, headers: Mapping[str, str], query: str = "") -> str:
     """A hash of the provider credential a request carries (``""``: none): the provider's
-    authentication header (``authorization``, ``x-api-key``, ``x-goog-api-key``,
-    ``api-key``), else a ``key`` query parameter (Google's older style)."""
+    credential header (the registry's ``credential_header``: ``authorization``, ``x-api-key``,
+    ``x-goog-api-key``, ``api-key``, ``xi-api-key``), else a ``key`` query parameter (Google's
+    older style)."""
     try:
-        style = get_provider(provider).auth_style
+        name = credential_header(provider)
     except ValueError:
-        style = "bearer"
-    name = "authorization" if style in ("bearer", "sigv4") else style
+        name = "authorization"
     value = headers.get(name) or next(iter(parse_qs(query).get("key", [])), "")
     return hashlib.sha256(value.encode()).hexdigest() if value else ""
 

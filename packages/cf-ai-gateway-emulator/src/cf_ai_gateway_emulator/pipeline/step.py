@@ -7,6 +7,8 @@ request timeout.
 - **Retries**: upstream 429 and 5xx answers, timeouts and connection errors are retried; 4xx
   are not. The backoff waits on the emulator's clock.
 - **Cache**: ``cf-aig-skip-cache`` skips lookup and store; streamed requests are never cached.
+- **Credentials and money** (after a cache miss, before the upstream): the caller's key, a
+  stored BYOK key or Unified Billing, and the spend limits (``credentials``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from ..mock.schemas import Schema, Target, body_target
 from ..upstream import call_upstream
 from .cache import cache_key, cached_answer, credential_digest, store_answer
 from .context import RequestContext
+from .credentials import Credential, resolve_credential, spend_refusal
 from .step_settings import retry_delay_s, step_settings
 
 __all__ = ["StepResult", "run_step"]
@@ -43,6 +46,8 @@ class StepResult:
     response: UpstreamResponse | None
     cached: bool = False
     cache_active: bool = False
+    credential: Credential | None = None
+    """Where the provider credential came from (``None``: a cache hit, or refused before)."""
 
     @property
     def ok(self) -> bool:
@@ -108,8 +113,8 @@ async def run_step(
     cacheable = settings.cache_ttl > 0 and not streaming and not settings.skip_cache
     key = ""
     if cacheable:
-        credential = credential_digest(provider, headers, query)
-        key = cache_key(provider, path, model, credential, body, settings.cache_key)
+        digest = credential_digest(provider, headers, query)
+        key = cache_key(provider, path, model, digest, body, settings.cache_key)
     result.cache_active = cacheable
     state = ctx.state
     if cacheable:
@@ -118,6 +123,16 @@ async def run_step(
             result.response = hit
             result.cached = True
             return result
+    credential = resolve_credential(ctx, provider, headers)
+    if isinstance(credential, UpstreamResponse):
+        result.response = credential
+        return result
+    result.credential = credential
+    refused = spend_refusal(ctx, credential, provider, model)
+    if refused is not None:
+        result.response = refused
+        return result
+    headers = {**headers, **credential.headers}
     last: UpstreamResponse | None = None
     for attempt in range(1, settings.max_attempts + 1):
         final = attempt == settings.max_attempts

@@ -11,21 +11,27 @@
 ``Authorization: Bearer <account API token>`` authenticates; ``cf-aig-gateway-id`` selects
 the gateway (``default`` without it), and ``@cf/`` models in a body require it (Cloudflare's
 REST page: "Workers AI requests always require this header"). The ``Authorization`` header
-carries the Cloudflare token, so it never travels on to a provider. An unknown model, alias or
-route is the gateway's model-not-found answer (404 in the endpoint's schema).
+carries the Cloudflare token, so it never travels on to a provider: a bad one is the v4
+API's "Authentication error" (401, code 10000), and providers are reached with the gateway's
+stored keys or Unified Billing only, so a provider refusing that key (its 401/403) comes back
+as the gateway's 401 with code 2009. An unknown model, alias or route is the gateway's
+model-not-found answer (404 in the endpoint's schema).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
 from cf_ai_gateway import wire
+from cf_ai_gateway.errors import gateway_error_body
 from cf_ai_gateway.providers import get_provider
 from starlette.requests import Request
 from starlette.responses import Response
 
 from ..errors import Rejection, answers_rejections
+from ..exchange import UpstreamResponse
 from ..mock.neutral import MockFailure
 from ..mock.schemas import REST_COUNT_TOKENS, Schema, fallback_schema, schema_for
 from ..pipeline import RequestContext, StepResult, bearer, open_request, respond, run_step
@@ -52,7 +58,7 @@ def _open(request: Request, body: Any, schema: Schema[Any, Any]) -> RequestConte
     state = EmulatorState.of(request)
     token = bearer(request.headers.get("authorization"))
     if not state.token_ok(account, token):
-        raise Rejection.gateway(wire.CODE_UNAUTHORIZED, "Unauthorized", 401)
+        raise Rejection.api(wire.CODE_API_AUTHENTICATION, "Authentication error", 401)
     gateway_id = request.headers.get(wire.H_GATEWAY_ID)
     model = body.get("model") if isinstance(body, Mapping) else None
     if gateway_id is None and isinstance(model, str) and model.startswith(_WORKERS_AI_MODEL):
@@ -80,6 +86,20 @@ async def _object_body(request: Request) -> dict[str, Any]:
     return body
 
 
+def _provider_refusal(result: StepResult) -> StepResult:
+    """A provider's 401/403 as the REST API answers it: the gateway's 401, code 2009."""
+    response = result.response
+    if response is None or response.status not in (401, 403):
+        return result
+    message = (
+        f"Unauthorized: provider {result.provider!r} refused the credential the gateway "
+        "used (its stored key or Unified Billing)"
+    )
+    body = json.dumps(gateway_error_body(wire.CODE_UNAUTHORIZED, message, 401)).encode()
+    result.response = UpstreamResponse(401, {"content-type": "application/json"}, body)
+    return result
+
+
 async def _on_endpoint(request: Request, endpoint: Endpoint) -> Response:
     body = await _object_body(request)
     ctx = _open(request, body, endpoint.schema)
@@ -87,16 +107,23 @@ async def _on_endpoint(request: Request, endpoint: Endpoint) -> Response:
     model = body.get("model")
     if isinstance(model, str) and model.startswith(_WORKERS_AI_MODEL):
         provider = get_provider(_WORKERS_AI)
-        return respond(ctx, await model_step(ctx, endpoint, provider, model, body, headers))
-    if isinstance(model, str) and "/" in model and not model.startswith(("dynamic/", "custom/")):
+        result = await model_step(ctx, endpoint, provider, model, body, headers)
+        return respond(ctx, _provider_refusal(result))
+    if (
+        isinstance(model, str)
+        and "/" in model
+        and model != wire.AUTO_MODEL
+        and not model.startswith(("dynamic/", "custom/"))
+    ):
         prefix, _, name = model.partition("/")
         try:
             provider = get_provider(prefix)  # catalogue authors: google/, xai/, ...
         except ValueError:
             raise model_not_found(endpoint.schema, model) from None
-        return respond(ctx, await model_step(ctx, endpoint, provider, name, body, headers))
+        result = await model_step(ctx, endpoint, provider, name, body, headers)
+        return respond(ctx, _provider_refusal(result))
     result, named = await answer_model(ctx, endpoint, body, headers)
-    return respond(ctx, result, extra_headers=named)
+    return respond(ctx, _provider_refusal(result), extra_headers=named)
 
 
 @answers_rejections

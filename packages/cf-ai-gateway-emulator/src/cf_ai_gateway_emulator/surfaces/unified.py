@@ -9,6 +9,10 @@ route) or ``custom/{alias}`` (a model alias).
   unknown route is a 404 model-not-found. Only the chat-completions shape takes routes (the
   REST API's Anthropic and Responses endpoints answer 400, as Cloudflare documents).
 - ``custom/{alias}``: the alias's models in order, the next when one fails (failures logged).
+- ``cloudflare/auto``: the Auto Router (``auto_router``) chooses among its pool, on the chat
+  completions and Responses shapes (Anthropic's Messages shape answers 400, as the Auto Router
+  page lists only those two); ``cf-aig-routed-model``, ``cf-aig-routing-reason`` and
+  ``cf-aig-routing-decision-id`` say what it chose and why.
 
 ``cf-aig-model`` and ``cf-aig-provider`` name what answered a dynamic route or an alias, and
 are sent only then (as the gateway does: for a named model the client already knows).
@@ -25,11 +29,14 @@ from cf_ai_gateway.providers import DYNAMIC_PREFIX, Provider, get_provider
 from starlette.requests import Request
 from starlette.responses import Response
 
+from .. import auto_router
 from ..dynamic_routes import RouteContext, RouteError, RouteOutcome, run_route
 from ..errors import Rejection, answers_rejections
+from ..ids import uuid7
 from ..mock.neutral import MockFailure
 from ..mock.schemas import REST_MESSAGES, REST_RESPONSES, UNIFIED_CHAT, Schema
 from ..pipeline import RequestContext, StepResult, log_failed_step, open_request, respond, run_step
+from ..pipeline.request_headers import bool_header
 from ..state import EmulatorState
 from .incoming import (
     forwarded_headers,
@@ -65,13 +72,14 @@ class Endpoint:
     schema: Schema[Any, Any]
     path: Callable[[Provider], str]
     dynamic_routes: bool = False
+    auto_router: bool = False
 
 
 UNIFIED = Endpoint(
-    "chat/completions", UNIFIED_CHAT, lambda p: p.chat_path or "chat/completions", True
+    "chat/completions", UNIFIED_CHAT, lambda p: p.chat_path or "chat/completions", True, True
 )
 """``/compat/chat/completions`` and the REST API's ``/ai/v1/chat/completions``."""
-RESPONSES = Endpoint("responses", REST_RESPONSES, lambda p: "responses")
+RESPONSES = Endpoint("responses", REST_RESPONSES, lambda p: "responses", auto_router=True)
 """The REST API's ``/ai/v1/responses``."""
 MESSAGES = Endpoint("messages", REST_MESSAGES, lambda p: "v1/messages")
 """The REST API's ``/ai/v1/messages``."""
@@ -117,6 +125,8 @@ async def answer_model(
     models a route or alias tried). Raises ``Rejection`` for a model it cannot route.
     """
     model = body.get("model")
+    if model == wire.AUTO_MODEL:
+        return await _auto(ctx, endpoint, body, headers, config, step)
     prefix, name = split_unified_model(model)
     if prefix == DYNAMIC_PREFIX:
         if not endpoint.dynamic_routes:
@@ -169,6 +179,57 @@ async def model_step(
         headers=headers,
         config=config,
     )
+
+
+async def _auto(
+    ctx: RequestContext,
+    endpoint: Endpoint,
+    body: Mapping[str, Any],
+    headers: Mapping[str, str],
+    config: Mapping[str, Any] | None,
+    step: int | None,
+) -> tuple[StepResult, dict[str, str]]:
+    """``cloudflare/auto``: the models of the Auto Router's decision in rank order, the next
+    when one fails (failures logged), with the routing headers."""
+    if not endpoint.auto_router:
+        raise schema_rejection(
+            endpoint.schema,
+            MockFailure(
+                400,
+                f"{wire.AUTO_MODEL} takes the Chat Completions and Responses formats, not "
+                + endpoint.name,
+                "invalid_request",
+            ),
+        )
+    affinity = bool_header(headers, wire.H_NO_SESSION_AFFINITY) is not True
+    try:
+        decision = auto_router.decide(
+            ctx.state.auto_router, (ctx.account, ctx.gateway.id), headers, body, affinity
+        )
+    except auto_router.PoolError as exc:
+        raise Rejection.gateway(wire.CODE_BAD_REQUEST, str(exc), 400) from None
+    decision_id = uuid7()
+    reason: str = decision.reason
+    tried: list[StepResult] = []
+    for candidate in decision.ranked:
+        provider = candidate.gateway_provider()
+        result = await model_step(ctx, endpoint, provider, candidate.model, body, headers, config)
+        routing = {
+            wire.H_ROUTED_MODEL: candidate.name,
+            wire.H_ROUTING_REASON: reason if not tried else "fallback_candidate_unavailable",
+            wire.H_ROUTING_DECISION_ID: decision_id,
+        }
+        if result.ok:
+            for failed in tried:
+                log_failed_step(ctx, failed, step)
+            if decision.pin is not None:
+                ctx.state.auto_router.pin(*decision.pin, candidate.name)
+            return result, routing
+        await result.drain()
+        tried.append(result)
+    for failed in tried[:-1]:
+        log_failed_step(ctx, failed, step)
+    return tried[-1], routing
 
 
 def _named(result: StepResult) -> dict[str, str]:
