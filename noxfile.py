@@ -2,14 +2,17 @@
 
 ``nox`` (no arguments) runs what CI runs: lint, typecheck, the core/emulator tests on every
 supported Python, real clients against the emulator, every adapter on each framework line it
-supports, the lowest-dependency
-check, the package check and the demo. ``nox -s demo`` runs the offline tour; ``nox -s record``
+supports, the docs samples, the lowest-dependency
+checks, the package check and the demo. ``nox -s demo`` runs the offline tour; ``nox -s record``
 re-records the cassettes against the local emulator; ``nox -t langchain`` runs one
-framework's legs.
+framework's legs; ``nox -s wheels`` builds the wheelhouse ``dist/`` that
+``pip install --find-links dist "cf-ai-gateway[langchain]"`` installs from.
 
 Adapters are data: a row of ``ADAPTERS`` (its package, its framework lines with their test
-stacks, its integration and cassette folders) gives it its test legs, its ``record`` leg and
-its place in ``typecheck``, ``minimums`` and the demo. Adding an adapter is a row.
+stacks, its integration and cassette folders) gives it its test legs, its ``record`` leg and its
+place in ``typecheck``, ``minimums``, ``docs`` and the demo. Extras are data too:
+``package`` smoke-tests every extra the core's pyproject declares. Adding an adapter is a row
+and an extra.
 """
 
 from __future__ import annotations
@@ -42,8 +45,15 @@ ROOT = Path(__file__).parent
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 CORE = "packages/cf-ai-gateway"
 EMULATOR = "packages/cf-ai-gateway-emulator"
-PYTHONS = nox.project.python_versions(nox.project.load_toml(ROOT / CORE / "pyproject.toml"))
+CORE_PYPROJECT = nox.project.load_toml(ROOT / CORE / "pyproject.toml")
+PYTHONS = nox.project.python_versions(CORE_PYPROJECT)
 """Every Python the core declares (its classifiers); the other distributions declare the same."""
+EXTRAS = tuple(CORE_PYPROJECT["project"]["optional-dependencies"])
+"""The core's extras (``cf-ai-gateway[langchain]``, ``[emulator]``, ``[cli]``, ``[all]``, ...):
+``package`` installs each one from the wheelhouse and smoke-tests it."""
+WHEELHOUSE = ROOT / "dist"
+TOOLS = ("tomli>=2; python_version < '3.11'",)
+"""What ``tools/*.py`` need beyond the standard library."""
 # Sessions without a python= run on the interpreter that runs nox, so the demo and the
 # checks work on any machine with one supported Python.
 
@@ -133,10 +143,12 @@ ALL_PACKAGES = (CORE, EMULATOR, *(a.package for a in ADAPTERS))
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff check and ruff format --check over the whole repository."""
-    session.install(*_group("lint"))
+    """ruff check and ruff format --check over the whole repository, and one version
+    everywhere (``tools/version.py check``: every pin and ``__version__`` says ``VERSION``)."""
+    session.install(*_group("lint"), *TOOLS)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    session.run("python", "tools/version.py", "check")
 
 
 @nox.session
@@ -250,17 +262,67 @@ def minimums(session: nox.Session) -> None:
     )
 
 
+def _build_wheelhouse(session: nox.Session) -> Path:
+    """Every distribution (its sdist, then the wheel built from the sdist) into ``dist/``,
+    checked (``tools/check_wheels.py``)."""
+    shutil.rmtree(WHEELHOUSE, ignore_errors=True)
+    session.run("uv", "build", "--all-packages", "--out-dir", str(WHEELHOUSE), "-q", external=True)
+    session.run("python", str(ROOT / "tools" / "check_wheels.py"), str(WHEELHOUSE))
+    return WHEELHOUSE
+
+
+@nox.session
+def wheels(session: nox.Session) -> None:
+    """Build the wheelhouse ``dist/`` (a wheel and an sdist of every distribution, metadata
+    checked). Then, with plain pip and no uv:
+    ``pip install --find-links dist "cf-ai-gateway[langchain]"``."""
+    session.install(*TOOLS)
+    dist = _build_wheelhouse(session)
+    print(f"\n{dist}: pip install --find-links {dist} 'cf-ai-gateway[EXTRA]'")
+
+
 @nox.session
 def package(session: nox.Session) -> None:
-    """Build every distribution (sdist, then the wheel from the sdist) and check the metadata:
-    the core pulls in no framework, every adapter pins the core's version."""
-    session.install("twine")
-    dist = ROOT / "dist"
-    shutil.rmtree(dist, ignore_errors=True)
-    session.run("uv", "build", "--all-packages", "--out-dir", str(dist), "-q", external=True)
-    built = sorted(p for p in dist.iterdir() if p.suffix in (".whl", ".gz"))
-    session.run("twine", "check", "--strict", *map(str, built))
-    session.run("python", str(ROOT / "tools" / "check_wheels.py"), str(dist))
+    """Build and check the wheelhouse (``twine check --strict`` too), then, for every extra
+    of the core, a fresh venv that installs ``cf-ai-gateway[EXTRA]`` (and ``[emulator]``)
+    from the wheels alone and runs ``tools/smoke.py`` from outside the repository: the
+    installed distributions are the wheels, the core and each adapter make one call and one
+    stream against the installed emulator, configured from the environment."""
+    session.install("twine", *TOOLS)
+    dist = _build_wheelhouse(session)
+    built = sorted(str(p) for p in dist.iterdir() if p.suffix in (".whl", ".gz"))
+    session.run("twine", "check", "--strict", *built)
+    tmp = Path(session.create_tmp()).resolve()
+    smoke = tmp / "smoke.py"
+    shutil.copy(ROOT / "tools" / "smoke.py", smoke)
+    base_python = str(Path(session.bin) / "python")
+    # uv's cache may hold an older build of the same name and version: never use it for ours
+    refresh = [
+        arg
+        for wheel in sorted(dist.glob("*.whl"))
+        for arg in ("--refresh-package", wheel.name.split("-", 1)[0].replace("_", "-"))
+    ]
+    for extra in EXTRAS:
+        venv = tmp / f"venv-{extra}"
+        shutil.rmtree(venv, ignore_errors=True)
+        session.run("uv", "venv", "-q", "--python", base_python, str(venv), external=True)
+        python = str(venv / "bin" / "python")
+        session.run(
+            "uv",
+            "pip",
+            "install",
+            "-q",
+            "--python",
+            python,
+            "--find-links",
+            str(dist),
+            *refresh,
+            f"cf-ai-gateway[{extra}]",
+            "cf-ai-gateway[emulator]",
+            external=True,
+        )
+        with session.chdir(tmp):
+            session.run(python, "-I", str(smoke), extra, str(dist), external=True)
 
 
 @nox.session
