@@ -9,8 +9,8 @@ framework's legs; ``nox -s wheels`` builds the wheelhouse ``dist/`` that
 ``pip install --find-links dist "cf-ai-gateway[langchain]"`` installs from.
 
 Adapters are data: a row of ``ADAPTERS`` (its package, its framework lines with their test
-stacks, its integration and cassette folders) gives it its test legs, its ``record`` leg and its
-place in ``typecheck``, ``minimums``, ``docs`` and the demo. Extras are data too:
+stacks, its integration and cassette folders) gives it its test legs, its ``record`` leg, its
+``minimums`` leg and its place in ``typecheck``, ``docs`` and the demo. Extras are data too:
 ``package`` smoke-tests every extra the core's pyproject declares. Adding an adapter is a row
 and an extra.
 """
@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nox
+from packaging.requirements import Requirement
+from packaging.version import Version
 
 nox.needs_version = ">=2024.10.9"
 nox.options.default_venv_backend = "uv|virtualenv"
@@ -79,6 +81,10 @@ class Adapter:
     framework: str
     """The framework distribution whose lines ``lines`` are (its version is printed per leg)."""
     lines: tuple[Line, ...]
+    minimum_requires: tuple[str, ...] | None = None
+    """The test stack ``minimums`` installs next to the framework at its declared lower bound;
+    default: the oldest line's requirements other than the framework itself. It must fit
+    that lowest version (the session fails if the framework moves)."""
 
     @property
     def integration(self) -> str:
@@ -91,6 +97,28 @@ class Adapter:
     @property
     def test_paths(self) -> list[str]:
         return [f"{self.package}/tests", self.integration]
+
+    @property
+    def unit_tests(self) -> str:
+        unit = f"{self.package}/tests/unit_tests"
+        return unit if (ROOT / unit).is_dir() else f"{self.package}/tests"
+
+    def lower_bound(self) -> Version:
+        """The lowest ``framework`` version the package's pyproject allows (its ``>=``)."""
+        project = nox.project.load_toml(ROOT / self.package / "pyproject.toml")["project"]
+        for line in project["dependencies"]:
+            req = Requirement(line)
+            if req.name == self.framework:
+                bounds = [Version(s.version) for s in req.specifier if s.operator in (">=", "==")]
+                if bounds:
+                    return max(bounds)
+        raise ValueError(f"{self.package} declares no lower bound for {self.framework}")
+
+    def minimum_stack(self) -> tuple[str, ...]:
+        if self.minimum_requires is not None:
+            return self.minimum_requires
+        oldest = self.lines[0].requires
+        return tuple(r for r in oldest if Requirement(r).name != self.framework)
 
 
 ADAPTERS = (
@@ -118,6 +146,9 @@ ADAPTERS = (
                 record="all",
             ),
         ),
+        # langchain-tests 0.3.21+ needs langchain-core 0.3.75; 0.3.19 is the newest that runs
+        # the standard suites on 0.3.60, the adapter's lower bound
+        minimum_requires=("langchain-tests>=0.3.19,<0.4", "langgraph>=0.3"),
     ),
 )
 ADAPTER_LEGS = [
@@ -243,23 +274,72 @@ def docs(session: nox.Session) -> None:
     session.run("pytest", "integration_tests/docs", "-n", "2", *session.posargs)
 
 
-@nox.session(python=PYTHONS[0])
-def minimums(session: nox.Session) -> None:
-    """The core and emulator suites on the lowest versions their lower bounds allow, so a
-    too-loose bound fails here rather than on a user's machine."""
-    # Only our packages' own dependencies go lowest; the test tools installed afterwards keep
-    # them (uv does not upgrade what already satisfies them).
-    session.install("--resolution=lowest-direct", *_editable(CORE, EMULATOR))
-    session.install(*_group("test"), *_group("integration"))
-    session.run(
-        "python",
-        "-c",
-        "import httpx, httpx_sse, starlette, uvicorn; print('httpx',"
-        " httpx.__version__, 'starlette', starlette.__version__)",
+MINIMUM_TARGETS = [nox.param(None, id="core")] + [
+    nox.param(adapter, id=adapter.name, tags=[adapter.name]) for adapter in ADAPTERS
+]
+
+
+@nox.session(python=PYTHONS[0], reuse_venv=False)
+@nox.parametrize("adapter", MINIMUM_TARGETS)
+def minimums(session: nox.Session, adapter: Adapter | None) -> None:
+    """Our distributions on the lowest versions their lower bounds allow, so a too-loose bound
+    fails here rather than on a user's machine: ``minimums(core)`` runs the core and emulator
+    suites, ``minimums(<adapter>)`` an adapter's unit tests with its framework at exactly its
+    declared lower bound. A fresh venv every time (a reused one would keep newer versions)."""
+    packages = (CORE, EMULATOR) if adapter is None else (CORE, EMULATOR, adapter.package)
+    # Only our packages' own dependencies go lowest; the test tools installed afterwards may
+    # not move them (the frozen set is a constraint).
+    session.install("--resolution=lowest-direct", *_editable(*packages))
+    frozen = Path(session.create_tmp()) / "lowest.txt"
+    freeze = session.run(
+        "uv",
+        "pip",
+        "freeze",
+        "--exclude-editable",
+        "--python",
+        str(Path(session.bin) / "python"),
+        silent=True,
+        external=True,
     )
-    session.run(
-        "pytest", f"{CORE}/tests", f"{EMULATOR}/tests", "integration_tests/core", *session.posargs
+    pins = [line for line in str(freeze).splitlines() if "==" in line and " " not in line]
+    frozen.write_text("\n".join(pins) + "\n")
+    stack = () if adapter is None else adapter.minimum_stack()
+    session.install("-c", str(frozen), *stack, *_group("test"), *_group("integration"))
+    if adapter is None:
+        session.run(
+            "python",
+            "-c",
+            "import httpx, httpx_sse, starlette, uvicorn; print('httpx',"
+            " httpx.__version__, 'starlette', starlette.__version__)",
+        )
+        session.run(
+            "pytest",
+            f"{CORE}/tests",
+            f"{EMULATOR}/tests",
+            "integration_tests/core",
+            *session.posargs,
+        )
+        return
+    bound = adapter.lower_bound()
+    installed = Version(
+        (
+            session.run(
+                "python",
+                "-c",
+                f"from importlib.metadata import version; print(version({adapter.framework!r}))",
+                silent=True,
+            )
+            or ""
+        ).strip()
     )
+    print(f"{adapter.framework} {installed} (declared lower bound {bound})")
+    if Version(installed.base_version) != bound:
+        session.error(
+            f"{adapter.framework} {installed} is installed, not the declared lower bound "
+            f"{bound}: raise the bound in {adapter.package}/pyproject.toml, or fit "
+            "minimum_requires to it"
+        )
+    session.run("pytest", adapter.unit_tests, *session.posargs)
 
 
 def _build_wheelhouse(session: nox.Session) -> Path:
