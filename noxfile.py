@@ -2,7 +2,7 @@
 
 ``nox`` (no arguments) runs what CI runs: lint, typecheck, the core/emulator tests on every
 supported Python, real clients against the emulator, every adapter on each framework line it
-supports, the docs samples, the lowest-dependency
+supports, the docs (every sample run, the site built with ``--strict``), the lowest-dependency
 checks, the package check and the demo. ``nox -s demo`` runs the offline tour; ``nox -s record``
 re-records the cassettes against the local emulator; ``nox -t langchain`` runs one
 framework's legs; ``nox -s wheels`` builds the wheelhouse ``dist/`` that
@@ -258,18 +258,35 @@ def adapters(session: nox.Session, adapter: Adapter, line: Line) -> None:
     session.run("pytest", *adapter.test_paths, *session.posargs)
 
 
+DOCS_SAMPLES = ("anthropic>=0.49", "google-genai>=1.10")
+"""What the docs' samples import beyond our packages and the adapters' frameworks (the
+emulator guide points the official SDKs at the emulator)."""
+
+
 @nox.session
 def docs(session: nox.Session) -> None:
-    """Every Python sample of every docs page runs on its own (a fresh file, a fresh
-    interpreter, warnings as errors) against a local emulator, each adapter on its newest
-    framework line; samples run two at a time."""
+    """The documentation site and every sample on it. ``mkdocs build --strict`` (into
+    ``site/``) fails on a broken link, a missing page or a reference page that cannot be
+    generated; then every Python sample of every page (and of the READMEs) runs on its own (a
+    fresh file, a fresh interpreter, warnings as errors) against a local emulator, each adapter
+    on its newest framework line, two at a time."""
     newest = [req for a in ADAPTERS for req in a.lines[-1].requires]
     session.install(
         *_editable(*ALL_PACKAGES),
         *newest,
+        *DOCS_SAMPLES,
         *_group("test"),
         *_group("integration"),
+        *_group("docs"),
         "pytest-xdist>=3",
+    )
+    session.run(
+        "mkdocs",
+        "build",
+        "--strict",
+        "--site-dir",
+        str(ROOT / "site"),
+        env={"NO_MKDOCS_2_WARNING": "1"},  # Material's banner about its future, on every build
     )
     session.run("pytest", "integration_tests/docs", "-n", "2", *session.posargs)
 
