@@ -202,6 +202,7 @@ def tests(session: nox.Session) -> None:
         "integration_tests/core",
         "integration_tests/test_cassettes.py",
         "integration_tests/test_docs_samples.py",
+        "integration_tests/test_packaging.py",
         *session.posargs,
     )
     session.run("pytest", "--doctest-modules", f"{CORE}/src", "-q", "-p", "no:randomly")

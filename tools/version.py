@@ -11,7 +11,8 @@ written out and checked here:
   ``importlib.metadata`` would add tens of milliseconds to ``import cf_ai_gateway``).
 
 ``python tools/version.py`` prints the version, ``check`` fails naming every place that
-drifted (``nox -s lint`` runs it), ``set 0.2.0`` rewrites all of them (then run ``check``).
+drifted (``nox -s lint`` runs it), ``set 0.2.0`` rewrites all of them and checks (then run
+``uv lock`` to refresh the lock file's pins).
 """
 
 from __future__ import annotations
