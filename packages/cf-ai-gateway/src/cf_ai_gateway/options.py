@@ -160,12 +160,19 @@ class GatewayOptions:
     cache_ttl: int | None = None
     """Seconds, 60..2592000; ``0`` disables caching for this request."""
     skip_cache: bool | None = None
+    """``True`` bypasses the cache lookup for this request."""
     cache_key: str | None = None
+    """A custom cache key: requests with the same key share one cache entry. With gateway
+    caching off, the answer is still cached for five minutes."""
     collect_log: bool | None = None
+    """Overrides the gateway's log setting for this request, either way."""
     collect_log_payload: bool | None = None
+    """``False`` logs the metadata only, without request and response bodies
+    (``collect_log=False`` wins)."""
     metadata: Mapping[str, MetadataValue] | None = None
     """At most 5 entries of string/number/boolean values; keys may not start with ``cf.``."""
     event_id: str | None = None
+    """Your trace id for this request: echoed back in ``info.event_id`` and stored in the log."""
     request_timeout_ms: int | None = None
     """Milliseconds until the first byte of the upstream response."""
     max_attempts: int | None = None
@@ -173,10 +180,18 @@ class GatewayOptions:
     retry_delay_ms: int | None = None
     """Base delay between the gateway's upstream attempts, 0..5000 ms."""
     backoff: wire.Backoff | None = None
+    """How the delay between the gateway's upstream attempts grows."""
     custom_cost: CustomCost | Mapping[str, float] | None = None
+    """The cost the gateway records for this request: per-token prices, or one
+    ``total_cost``."""
     byok_alias: str | None = None
+    """Which stored provider key (BYOK) the gateway uses; the gateway's default alias is
+    ``default``."""
     zdr: bool | None = None
+    """Unified Billing: route only to zero-data-retention endpoints."""
     no_wholesale: bool | None = None
+    """Never fall back to Unified Billing: without a provider credential the request fails
+    (HTTP 400)."""
     allowed_models: Sequence[str] | None = None
     """Auto Router (``cloudflare/auto``): the models it may choose from, e.g.
     ``["anthropic/*", "openai/gpt-5-mini"]``. ``*`` matches within one path segment (it does
