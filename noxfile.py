@@ -1,14 +1,18 @@
 """Sessions for the cf-ai-gateway monorepo.
 
 ``nox`` (no arguments) runs what CI runs: lint, typecheck, the core/emulator tests on every
-supported Python, every adapter on each framework line it supports, the lowest-dependency
-check, the package check and the demo. ``nox -s demo`` runs the offline tour; ``nox -s record``
+supported Python, real clients against the emulator, every adapter on each framework line it
+supports, the docs (every sample run, the site built with ``--strict``), the lowest-dependency
+checks, the package check and the demo. ``nox -s demo`` runs the offline tour; ``nox -s record``
 re-records the cassettes against the local emulator; ``nox -t langchain`` runs one
-framework's legs.
+framework's legs; ``nox -s wheels`` builds the wheelhouse ``dist/`` that
+``pip install --find-links dist "cf-ai-gateway[langchain]"`` installs from.
 
 Adapters are data: a row of ``ADAPTERS`` (its package, its framework lines with their test
-stacks, its integration and cassette folders) gives it its test legs, its ``record`` leg and
-its place in ``typecheck``, ``minimums`` and the demo. Adding an adapter is a row.
+stacks, its integration and cassette folders) gives it its test legs, its ``record`` leg, its
+``minimums`` leg and its place in ``typecheck``, ``docs`` and the demo. Extras are data too:
+``package`` smoke-tests every extra the core's pyproject declares. Adding an adapter is a row
+and an extra.
 """
 
 from __future__ import annotations
@@ -20,19 +24,38 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nox
+from packaging.requirements import Requirement
+from packaging.version import Version
 
 nox.needs_version = ">=2024.10.9"
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = bool(os.environ.get("CI"))
-nox.options.sessions = ["lint", "typecheck", "tests", "adapters", "minimums", "package", "demo"]
+nox.options.sessions = [
+    "lint",
+    "typecheck",
+    "tests",
+    "clients",
+    "adapters",
+    "docs",
+    "minimums",
+    "package",
+    "demo",
+]
 
 ROOT = Path(__file__).parent
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 CORE = "packages/cf-ai-gateway"
 EMULATOR = "packages/cf-ai-gateway-emulator"
-PYTHONS = nox.project.python_versions(nox.project.load_toml(ROOT / CORE / "pyproject.toml"))
+CORE_PYPROJECT = nox.project.load_toml(ROOT / CORE / "pyproject.toml")
+PYTHONS = nox.project.python_versions(CORE_PYPROJECT)
 """Every Python the core declares (its classifiers); the other distributions declare the same."""
+EXTRAS = tuple(CORE_PYPROJECT["project"]["optional-dependencies"])
+"""The core's extras (``cf-ai-gateway[langchain]``, ``[emulator]``, ``[cli]``, ``[all]``, ...):
+``package`` installs each one from the wheelhouse and smoke-tests it."""
+WHEELHOUSE = ROOT / "dist"
+TOOLS = ("tomli>=2; python_version < '3.11'",)
+"""What ``tools/*.py`` need beyond the standard library."""
 # Sessions without a python= run on the interpreter that runs nox, so the demo and the
 # checks work on any machine with one supported Python.
 
@@ -50,8 +73,6 @@ class Line:
     paths: tuple[str, ...] = ()
     """Run only these test paths on this line (default: the adapter's unit and integration
     tests), for a line that exists for one thing (a server extra, say)."""
-    deselect: tuple[str, ...] = ()
-    """Test node ids left out on this line (run on another line instead)."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +84,10 @@ class Adapter:
     framework: str
     """The framework distribution whose lines ``lines`` are (its version is printed per leg)."""
     lines: tuple[Line, ...]
+    minimum_requires: tuple[str, ...] | None = None
+    """The test stack ``minimums`` installs next to the framework at its declared lower bound;
+    default: the oldest line's requirements other than the framework itself. It must fit
+    that lowest version (the session fails if the framework moves)."""
 
     @property
     def integration(self) -> str:
@@ -75,6 +100,28 @@ class Adapter:
     @property
     def test_paths(self) -> list[str]:
         return [f"{self.package}/tests", self.integration]
+
+    @property
+    def unit_tests(self) -> str:
+        unit = f"{self.package}/tests/unit_tests"
+        return unit if (ROOT / unit).is_dir() else f"{self.package}/tests"
+
+    def lower_bound(self) -> Version:
+        """The lowest ``framework`` version the package's pyproject allows (its ``>=``)."""
+        project = nox.project.load_toml(ROOT / self.package / "pyproject.toml")["project"]
+        for line in project["dependencies"]:
+            req = Requirement(line)
+            if req.name == self.framework:
+                bounds = [Version(s.version) for s in req.specifier if s.operator in (">=", "==")]
+                if bounds:
+                    return max(bounds)
+        raise ValueError(f"{self.package} declares no lower bound for {self.framework}")
+
+    def minimum_stack(self) -> tuple[str, ...]:
+        if self.minimum_requires is not None:
+            return self.minimum_requires
+        oldest = self.lines[0].requires
+        return tuple(r for r in oldest if Requirement(r).name != self.framework)
 
 
 ADAPTERS = (
@@ -102,20 +149,28 @@ ADAPTERS = (
                 record="all",
             ),
         ),
+        # langchain-tests 0.3.21+ needs langchain-core 0.3.75; 0.3.19 is the newest that runs
+        # the standard suites on 0.3.60, the adapter's lower bound
+        minimum_requires=("langchain-tests>=0.3.19,<0.4", "langgraph>=0.3"),
+    ),
+    Adapter(
+        "llamaindex",
+        "packages/cf-ai-gateway-llamaindex",
+        "llama-index-core",
+        (
+            # no extra test stack: LlamaIndex has no standard test suite; the same cassettes
+            # replay on every line (requests are pinned), so only the newest line records
+            Line("li-0.12", PYTHONS[0], ("llama-index-core>=0.12.52,<0.13",)),
+            Line("li-0.13", "3.11", ("llama-index-core>=0.13.6,<0.14",)),
+            Line("li-0.14", PYTHONS[-1], ("llama-index-core>=0.14,<0.15",), record="all"),
+        ),
     ),
     Adapter(
         "litellm",
         "packages/cf-ai-gateway-litellm",
         "litellm",
         (
-            Line(
-                "1.80",
-                PYTHONS[0],
-                ("litellm>=1.80,<1.81",),
-                # the docs samples (a fresh interpreter each, seconds to import LiteLLM) run on
-                # the newest line only
-                deselect=("integration_tests/litellm/test_docs.py::test_sample_runs_on_its_own",),
-            ),
+            Line("1.80", PYTHONS[0], ("litellm>=1.80,<1.81",)),
             # the real LiteLLM proxy, as its own process; [proxy] resolves to an older 1.x than
             # plain litellm where the newest proxy extras are not published, so it is its own leg
             Line(
@@ -151,10 +206,12 @@ ALL_PACKAGES = (CORE, EMULATOR, *(a.package for a in ADAPTERS))
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff check and ruff format --check over the whole repository."""
-    session.install(*_group("lint"))
+    """ruff check and ruff format --check over the whole repository, and one version
+    everywhere (``tools/version.py check``: every pin and ``__version__`` says ``VERSION``)."""
+    session.install(*_group("lint"), *TOOLS)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    session.run("python", "tools/version.py", "check")
 
 
 @nox.session
@@ -177,9 +234,41 @@ def tests(session: nox.Session) -> None:
         "integration_tests/core",
         "integration_tests/test_cassettes.py",
         "integration_tests/test_docs_samples.py",
+        "integration_tests/test_packaging.py",
         *session.posargs,
     )
     session.run("pytest", "--doctest-modules", f"{CORE}/src", "-q", "-p", "no:randomly")
+
+
+CLIENTS = (
+    "openai>=1.68",
+    "anthropic>=0.49",
+    "google-genai>=1.10",
+    "litellm>=1.60",
+    "langchain-openai>=0.3",
+    "numpy",  # langchain-core's InMemoryVectorStore, for the retriever test
+)
+"""The real clients ``clients`` runs unchanged against the emulator (one venv for all)."""
+
+
+@nox.session
+def clients(session: nox.Session) -> None:
+    """Real clients no one here wrote (the openai, anthropic and google-genai SDKs, LiteLLM,
+    langchain-openai) against the in-process emulator, with only their base URL changed.
+    Offline: only 127.0.0.1 is reachable, and LiteLLM uses its bundled model cost map."""
+    session.install(*_editable(CORE, EMULATOR), *CLIENTS, *_group("test"), *_group("integration"))
+    session.run(
+        "python",
+        "-c",
+        "from importlib.metadata import version as v; print(*(f'{d} {v(d)}' for d in "
+        "('openai', 'anthropic', 'google-genai', 'litellm', 'langchain-openai')), sep=', ')",
+    )
+    session.run(
+        "pytest",
+        "integration_tests/clients",
+        *session.posargs,
+        env={"LITELLM_LOCAL_MODEL_COST_MAP": "True"},
+    )
 
 
 @nox.session
@@ -199,41 +288,171 @@ def adapters(session: nox.Session, adapter: Adapter, line: Line) -> None:
         f"from importlib.metadata import version; print({adapter.framework!r}, "
         f"version({adapter.framework!r}))",
     )
-    paths = line.paths or adapter.test_paths
-    deselect = [arg for node in line.deselect for arg in ("--deselect", node)]
-    session.run("pytest", *paths, *deselect, *session.posargs)
+    session.run("pytest", *(line.paths or adapter.test_paths), *session.posargs)
 
 
-@nox.session(python=PYTHONS[0])
-def minimums(session: nox.Session) -> None:
-    """The core and emulator suites on the lowest versions their lower bounds allow, so a
-    too-loose bound fails here rather than on a user's machine."""
-    # Only our packages' own dependencies go lowest; the test tools installed afterwards keep
-    # them (uv does not upgrade what already satisfies them).
-    session.install("--resolution=lowest-direct", *_editable(CORE, EMULATOR))
-    session.install(*_group("test"), *_group("integration"))
-    session.run(
-        "python",
-        "-c",
-        "import httpx, httpx_sse, starlette, uvicorn; print('httpx',"
-        " httpx.__version__, 'starlette', starlette.__version__)",
+DOCS_SAMPLES = ("anthropic>=0.49", "google-genai>=1.10")
+"""What the docs' samples import beyond our packages and the adapters' frameworks (the
+emulator guide points the official SDKs at the emulator)."""
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """The documentation site and every sample on it. ``mkdocs build --strict`` (into
+    ``site/``) fails on a broken link, a missing page or a reference page that cannot be
+    generated; then every Python sample of every page (and of the READMEs) runs on its own (a
+    fresh file, a fresh interpreter, warnings as errors) against a local emulator, each adapter
+    on its newest framework line, two at a time."""
+    newest = [req for a in ADAPTERS for req in a.lines[-1].requires]
+    session.install(
+        *_editable(*ALL_PACKAGES),
+        *newest,
+        *DOCS_SAMPLES,
+        *_group("test"),
+        *_group("integration"),
+        *_group("docs"),
+        "pytest-xdist>=3",
     )
     session.run(
-        "pytest", f"{CORE}/tests", f"{EMULATOR}/tests", "integration_tests/core", *session.posargs
+        "mkdocs",
+        "build",
+        "--strict",
+        "--site-dir",
+        str(ROOT / "site"),
+        env={"NO_MKDOCS_2_WARNING": "1"},  # Material's banner about its future, on every build
     )
+    session.run("pytest", "integration_tests/docs", "-n", "2", *session.posargs)
+
+
+MINIMUM_TARGETS = [nox.param(None, id="core")] + [
+    nox.param(adapter, id=adapter.name, tags=[adapter.name]) for adapter in ADAPTERS
+]
+
+
+@nox.session(python=PYTHONS[0], reuse_venv=False)
+@nox.parametrize("adapter", MINIMUM_TARGETS)
+def minimums(session: nox.Session, adapter: Adapter | None) -> None:
+    """Our distributions on the lowest versions their lower bounds allow, so a too-loose bound
+    fails here rather than on a user's machine: ``minimums(core)`` runs the core and emulator
+    suites, ``minimums(<adapter>)`` an adapter's unit tests with its framework at exactly its
+    declared lower bound. A fresh venv every time (a reused one would keep newer versions)."""
+    packages = (CORE, EMULATOR) if adapter is None else (CORE, EMULATOR, adapter.package)
+    # Only our packages' own dependencies go lowest; the test tools installed afterwards may
+    # not move them (the frozen set is a constraint).
+    session.install("--resolution=lowest-direct", *_editable(*packages))
+    frozen = Path(session.create_tmp()) / "lowest.txt"
+    freeze = session.run(
+        "uv",
+        "pip",
+        "freeze",
+        "--exclude-editable",
+        "--python",
+        str(Path(session.bin) / "python"),
+        silent=True,
+        external=True,
+    )
+    pins = [line for line in str(freeze).splitlines() if "==" in line and " " not in line]
+    frozen.write_text("\n".join(pins) + "\n")
+    stack = () if adapter is None else adapter.minimum_stack()
+    session.install("-c", str(frozen), *stack, *_group("test"), *_group("integration"))
+    if adapter is None:
+        session.run(
+            "python",
+            "-c",
+            "import httpx, httpx_sse, starlette, uvicorn; print('httpx',"
+            " httpx.__version__, 'starlette', starlette.__version__)",
+        )
+        session.run(
+            "pytest",
+            f"{CORE}/tests",
+            f"{EMULATOR}/tests",
+            "integration_tests/core",
+            *session.posargs,
+        )
+        return
+    bound = adapter.lower_bound()
+    installed = Version(
+        (
+            session.run(
+                "python",
+                "-c",
+                f"from importlib.metadata import version; print(version({adapter.framework!r}))",
+                silent=True,
+            )
+            or ""
+        ).strip()
+    )
+    print(f"{adapter.framework} {installed} (declared lower bound {bound})")
+    if Version(installed.base_version) != bound:
+        session.error(
+            f"{adapter.framework} {installed} is installed, not the declared lower bound "
+            f"{bound}: raise the bound in {adapter.package}/pyproject.toml, or fit "
+            "minimum_requires to it"
+        )
+    session.run("pytest", adapter.unit_tests, *session.posargs)
+
+
+def _build_wheelhouse(session: nox.Session) -> Path:
+    """Every distribution (its sdist, then the wheel built from the sdist) into ``dist/``,
+    checked (``tools/check_wheels.py``)."""
+    shutil.rmtree(WHEELHOUSE, ignore_errors=True)
+    session.run("uv", "build", "--all-packages", "--out-dir", str(WHEELHOUSE), "-q", external=True)
+    session.run("python", str(ROOT / "tools" / "check_wheels.py"), str(WHEELHOUSE))
+    return WHEELHOUSE
+
+
+@nox.session
+def wheels(session: nox.Session) -> None:
+    """Build the wheelhouse ``dist/`` (a wheel and an sdist of every distribution, metadata
+    checked). Then, with plain pip and no uv:
+    ``pip install --find-links dist "cf-ai-gateway[langchain]"``."""
+    session.install(*TOOLS)
+    dist = _build_wheelhouse(session)
+    print(f"\n{dist}: pip install --find-links {dist} 'cf-ai-gateway[EXTRA]'")
 
 
 @nox.session
 def package(session: nox.Session) -> None:
-    """Build every distribution (sdist, then the wheel from the sdist) and check the metadata:
-    the core pulls in no framework, every adapter pins the core's version."""
-    session.install("twine")
-    dist = ROOT / "dist"
-    shutil.rmtree(dist, ignore_errors=True)
-    session.run("uv", "build", "--all-packages", "--out-dir", str(dist), "-q", external=True)
-    built = sorted(p for p in dist.iterdir() if p.suffix in (".whl", ".gz"))
-    session.run("twine", "check", "--strict", *map(str, built))
-    session.run("python", str(ROOT / "tools" / "check_wheels.py"), str(dist))
+    """Build and check the wheelhouse (``twine check --strict`` too), then, for every extra
+    of the core, a fresh venv that installs ``cf-ai-gateway[EXTRA]`` (and ``[emulator]``)
+    from the wheels alone and runs ``tools/smoke.py`` from outside the repository: the
+    installed distributions are the wheels, the core and each adapter make one call and one
+    stream against the installed emulator, configured from the environment."""
+    session.install("twine", *TOOLS)
+    dist = _build_wheelhouse(session)
+    built = sorted(str(p) for p in dist.iterdir() if p.suffix in (".whl", ".gz"))
+    session.run("twine", "check", "--strict", *built)
+    tmp = Path(session.create_tmp()).resolve()
+    smoke = tmp / "smoke.py"
+    shutil.copy(ROOT / "tools" / "smoke.py", smoke)
+    base_python = str(Path(session.bin) / "python")
+    # uv's cache may hold an older build of the same name and version: never use it for ours
+    refresh = [
+        arg
+        for wheel in sorted(dist.glob("*.whl"))
+        for arg in ("--refresh-package", wheel.name.split("-", 1)[0].replace("_", "-"))
+    ]
+    for extra in EXTRAS:
+        venv = tmp / f"venv-{extra}"
+        shutil.rmtree(venv, ignore_errors=True)
+        session.run("uv", "venv", "-q", "--python", base_python, str(venv), external=True)
+        python = str(venv / "bin" / "python")
+        session.run(
+            "uv",
+            "pip",
+            "install",
+            "-q",
+            "--python",
+            python,
+            "--find-links",
+            str(dist),
+            *refresh,
+            f"cf-ai-gateway[{extra}]",
+            "cf-ai-gateway[emulator]",
+            external=True,
+        )
+        with session.chdir(tmp):
+            session.run(python, "-I", str(smoke), extra, str(dist), external=True)
 
 
 @nox.session
@@ -248,6 +467,12 @@ def bench(session: nox.Session) -> None:
     """Benchmarks, each reported as a ratio against a baseline measured in the same run."""
     session.install(*_editable(CORE))
     session.run("python", "benchmarks/import_time.py", *session.posargs)
+    # per-call client cost of the LlamaIndex LLM against OpenAILike, both as ratios to raw
+    # httpx on the same local endpoint
+    session.install(
+        *_editable("packages/cf-ai-gateway-llamaindex"), "llama-index-llms-openai-like", "uvicorn"
+    )
+    session.run("python", "benchmarks/llamaindex_client_cost.py")
     # LiteLLM: our provider against its own openai/ route with api_base, both as ratios to raw
     # httpx on the same local endpoint
     session.install(*_editable("packages/cf-ai-gateway-litellm"), "litellm>=1.80,<2", "openai")

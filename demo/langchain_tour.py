@@ -136,15 +136,15 @@ def langchain_tour(ctx: DemoContext) -> None:
     console.print("[bold]8. The LangChain run id is the gateway's event id[/]: find the log")
     import uuid
 
-    from cf_ai_gateway import GatewayClient
+    from cf_ai_gateway import ManagementClient
 
     run_id = uuid.uuid4()
     traced = llm.invoke("Which log am I?", config={"run_id": run_id})
     cf = traced.response_metadata["cf_aig"]
-    with GatewayClient(gateway) as client:
-        log = client.get_log(cf["log_id"])
+    with ManagementClient.from_gateway(gateway) as mgmt:
+        log = mgmt.get_log(cf["log_id"])
     console.print(
-        f"  run id {run_id} -> log {log['id']}: model={log['model']}, "
-        f"tokens in/out={log['tokens_in']}/{log['tokens_out']}, event_id={log['event_id']}"
+        f"  run id {run_id} -> log {log.id}: model={log.model}, "
+        f"tokens in/out={log.tokens_in}/{log.tokens_out}, event_id={log.event_id}"
     )
-    ctx.check(log["event_id"] == str(run_id), "the log should carry the run id as event id")
+    ctx.check(log.event_id == str(run_id), "the log should carry the run id as event id")

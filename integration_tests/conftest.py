@@ -57,6 +57,9 @@ REPLAY_BASE_URL = "http://127.0.0.1:8787"
 REPLAY_ACCOUNT_ID = "emu-account"
 REPLAY_TOKEN = "replay-token"
 EMULATOR_PROVIDER_KEY = "sk-emulator-not-a-real-key"
+EMULATOR_BYOK_KEY = "sk-byok-stored-in-the-emulator-0001"
+"""A provider key scenarios store in an emulator gateway (BYOK, ``provider_keys``): it stays in
+the emulator and must never reach a cassette (``test_cassettes.py`` looks for it)."""
 LIVE_ENV = ("CF_ACCOUNT_ID", "CF_GATEWAY_ID", "CF_AIG_TOKEN")
 _RECORDED = pytest.StashKey[set[str]]()
 
@@ -149,6 +152,7 @@ def vcr_config() -> dict[str, Any]:
     accounts = [REPLAY_ACCOUNT_ID, os.environ.get("CF_ACCOUNT_ID", "")]
     secrets = [
         EMULATOR_PROVIDER_KEY,
+        EMULATOR_BYOK_KEY,
         REPLAY_TOKEN,
         "emu-token",
         os.environ.get("CF_AIG_TOKEN", ""),
@@ -257,6 +261,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                 f"cf-ai-gateway-{adapter}",
                 "langchain-core",
                 "langchain-tests",
+                "llama-index-core",
                 "litellm",
                 "httpx",
                 "vcrpy",

@@ -87,8 +87,11 @@ def docs_environment(gateway_id: str = "docs") -> Iterator[dict[str, str]]:
             CF_AIG_TOKEN=emulator.token,
             OPENAI_API_KEY=FAKE_OPENAI_KEY,
             LITELLM_LOCAL_MODEL_COST_MAP="True",
-            PYTHONDONTWRITEBYTECODE="1",
         )
+        # Samples are fresh interpreters importing large frameworks: let the first one write
+        # the bytecode the next ones read (a machine-wide PYTHONDONTWRITEBYTECODE would make
+        # every sample compile those frameworks from source again).
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         yield env
 
 

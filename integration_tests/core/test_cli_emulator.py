@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 from cf_ai_gateway import (
     NO_RETRY,
-    BadRequestError,
     GatewayClient,
     GatewayOptions,
     GatewaySettings,
@@ -267,11 +266,6 @@ def test_logs_list_and_filters(
     assert "user=u-2" in table.out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="emulator gap: the logs API filters metadata by metadata.key / metadata.value "
-    "(Cloudflare's keys); the emulator reads 'metadata.<name>'",
-)
 def test_logs_metadata_filter(
     cli: Callable[..., Run], emulator: Any, traffic: tuple[str, list[str]]
 ) -> None:
@@ -349,11 +343,6 @@ def test_management_client_routes(emulator: Any) -> None:
         assert mgmt.get_route("support") == route
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="emulator gap: no routes/{id}/versions or routes/{id}/deployments endpoints",
-    raises=BadRequestError,
-)
 def test_management_client_route_versions(emulator: Any) -> None:
     with ManagementClient.from_gateway(emulator.gateway("demo")) as mgmt:
         assert mgmt.list_route_versions("support")

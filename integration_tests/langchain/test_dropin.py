@@ -15,7 +15,7 @@ from uuid import UUID
 
 import httpx
 import pytest
-from cf_ai_gateway import Gateway, GatewayClient
+from cf_ai_gateway import Gateway, ManagementClient
 from cf_ai_gateway_langchain import ChatCloudflareAIGateway
 from langchain_core.load import dumpd, dumps
 from langchain_core.tools import tool
@@ -66,10 +66,10 @@ def test_the_run_id_finds_the_gateway_log(gateway: Gateway, provider_api_key: st
     reply = llm.invoke("Log me.", config={"run_id": RUN_ID})  # fixed: cassettes replay it
     cf_aig = reply.response_metadata["cf_aig"]
     assert cf_aig["event_id"] == str(RUN_ID)
-    with GatewayClient(gateway) as client:
-        log = client.get_log(cf_aig["log_id"])
-    assert log["event_id"] == str(RUN_ID)
-    assert log["model"] == "gpt-4o-mini"
+    with ManagementClient.from_gateway(gateway) as mgmt:
+        log = mgmt.get_log(cf_aig["log_id"])
+    assert log.event_id == str(RUN_ID)
+    assert log.model == "gpt-4o-mini"
 
 
 @pytest.mark.vcr

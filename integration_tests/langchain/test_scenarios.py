@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -17,9 +16,9 @@ from cf_ai_gateway import (
     BadRequestError,
     Gateway,
     GatewayAuthenticationError,
-    GatewayClient,
     GatewayError,
     GatewayOptions,
+    ManagementClient,
     ProviderError,
 )
 from cf_ai_gateway_langchain import ChatCloudflareAIGateway, CloudflareAIGatewayEmbeddings
@@ -131,12 +130,9 @@ def test_metadata_in_logs(chat: ChatFactory, gateway_factory: Callable[..., Gate
     )
     cf_aig = reply.response_metadata["cf_aig"]
     assert cf_aig["event_id"] == "lc-scenario-1"
-    with GatewayClient(gateway) as client:
-        log = client.get_log(cf_aig["log_id"])
-    metadata = log["metadata"]
-    if isinstance(metadata, str):  # the Logs API returns metadata as a JSON string
-        metadata = json.loads(metadata)
-    assert metadata == {"app": "lc-tests", "user": "u-42"}
+    with ManagementClient.from_gateway(gateway) as mgmt:
+        log = mgmt.get_log(cf_aig["log_id"])
+    assert log.metadata == {"app": "lc-tests", "user": "u-42"}  # parsed from its JSON string
 
 
 @pytest.mark.emulator_only  # the mock LLM fails every model whose name contains "fail"

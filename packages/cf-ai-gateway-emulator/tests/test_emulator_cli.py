@@ -32,14 +32,17 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
+def server(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    extra: list[str] = getattr(request, "param", [])
     config = tmp_path / "emu.toml"
     config.write_text(
         f'[accounts.acct]\napi_tokens = ["{SECRET}"]\n'
         "[accounts.acct.gateways.demo]\n[accounts.acct.gateways.secure]\nauthentication = true\n"
     )
     proc = subprocess.Popen(
-        [*_command(), "serve", "--port", "0", "--config", str(config)],
+        [*_command(), "serve", "--port", "0", "--config", str(config), *extra],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -86,6 +89,22 @@ def test_serve_on_a_free_port_and_stop(
     assert f"Gateway URL:  {base}/v1/acct/{{gateway}}" in err
     assert f"export CF_AIG_URL={base}/v1/acct/demo" in err
     assert SECRET not in out + err  # a configured token is never printed
+    requests = [line for line in err.splitlines() if " POST " in line]
+    assert len(requests) == 3  # one line per request
+    assert "POST /v1/acct/demo/compat/chat/completions gateway=demo 200 cache=MISS" in requests[0]
+    assert re.search(r"gateway=secure 401 cache=- [0-9.]+ms log=-$", requests[1])
+    assert re.search(r"gateway=secure 200 cache=MISS [0-9.]+ms log=[0-9a-f-]{36}$", requests[2])
+
+
+@pytest.mark.parametrize("server", [["--quiet"]], indirect=True)
+def test_serve_quiet_prints_no_request_lines(server: tuple[subprocess.Popen[str], str]) -> None:
+    proc, base = server
+    assert httpx.post(f"{base}/v1/acct/demo/compat/chat/completions", json=CHAT).status_code == 200
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=15)
+    assert proc.returncode == 0
+    assert "Gateway URL:" in err
+    assert " POST " not in err
 
 
 def test_bad_config_is_one_clear_line(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from cf_ai_gateway.errors import (
     GatewayAuthenticationError,
     GatewayNotFoundError,
     GatewayTimeoutError,
+    ModelNotFoundError,
     RateLimitError,
     error_from_response,
 )
@@ -126,6 +127,31 @@ async def test_custom_key_caches_five_minutes_with_caching_off(
     assert hit.headers[wire.H_CACHE_STATUS] == "HIT"  # the key alone decides
     clock.advance(wire.CUSTOM_KEY_DEFAULT_TTL_S + 1)
     assert (await emu.compat("demo", **key)).headers[wire.H_CACHE_STATUS] == "MISS"
+
+
+async def test_provider_keys_never_share_a_cache_entry(emu: Emu) -> None:
+    # Cloudflare's caching page: provider, endpoint, model, the provider's authentication
+    # header and the full body make the key.
+    alice = {"authorization": "Bearer sk-alice-secret"}
+    bob = {"authorization": "Bearer sk-bob-secret"}
+    assert (await emu.compat("cached", **alice)).headers[wire.H_CACHE_STATUS] == "MISS"
+    assert (await emu.compat("cached", **alice)).headers[wire.H_CACHE_STATUS] == "HIT"
+    assert (await emu.compat("cached", **bob)).headers[wire.H_CACHE_STATUS] == "MISS"
+    assert (await emu.compat("cached")).headers[wire.H_CACHE_STATUS] == "MISS"  # no key at all
+    anthropic = {"model": "claude", "max_tokens": 9, "messages": CHAT["messages"]}
+    url = f"/v1/{ACCOUNT}/cached/anthropic/v1/messages"
+    for key, status in (("sk-ant-a", "MISS"), ("sk-ant-a", "HIT"), ("sk-ant-b", "MISS")):
+        r = await emu.post(url, anthropic, **{"x-api-key": key})
+        assert r.headers[wire.H_CACHE_STATUS] == status
+    other_model = {**CHAT, "model": "openai/gpt-4o"}
+    assert (await emu.compat("cached", other_model, **alice)).headers[wire.H_CACHE_STATUS] == "MISS"
+    shared = {wire.H_CACHE_KEY: "shared"}  # a custom key still overrides all of it
+    await emu.compat("cached", **alice, **shared)
+    r = await emu.compat("cached", **bob, **shared)
+    assert r.headers[wire.H_CACHE_STATUS] == "HIT"
+    dump = "\n".join(emu.state.storage._db.iterdump())
+    assert "secret" not in dump  # keys are hashed into the cache key, never stored
+    assert "sk-ant-a" not in dump
 
 
 async def test_streams_are_not_cached(emu: Emu) -> None:
@@ -590,24 +616,47 @@ async def test_dynamic_model_fallback_and_rate_limit(emu: Emu) -> None:
     assert (await emu.compat("dyn", {**CHAT, "model": "dynamic/strict"}, **user)).status_code == 200
     blocked = await emu.compat("dyn", {**CHAT, "model": "dynamic/strict"}, **user)
     assert blocked.status_code == 429
-    assert (await emu.compat("dyn", {**CHAT, "model": "dynamic/missing"})).status_code == 400
+    missing = await emu.compat("dyn", {**CHAT, "model": "dynamic/missing"})
+    assert missing.status_code == 404
+    assert missing.json()["error"]["code"] == wire.MODEL_NOT_FOUND_CODE
 
 
 # --- surfaces --------------------------------------------------------------------------------
 
 
+OPENAI_COMPATIBLE = (
+    "openai",
+    "groq",
+    "grok",
+    "mistral",
+    "deepseek",
+    "perplexity-ai",
+    "cerebras",
+    "openrouter",
+    "workers-ai",
+    "custom-acme",
+)
+
+
+@pytest.mark.parametrize("provider", OPENAI_COMPATIBLE)
+@pytest.mark.parametrize("v1", ["", "v1/"], ids=["bare", "v1"])
+async def test_openai_compatible_paths_with_or_without_v1(emu: Emu, provider: str, v1: str) -> None:
+    # The gateway serves both forms (Cloudflare's pages use both; its JS client sends v1/).
+    body = {"model": "llama", "messages": CHAT["messages"]}
+    r = await emu.post(f"/v1/{ACCOUNT}/demo/{provider}/{v1}chat/completions", body)
+    assert r.status_code == 200, r.text
+    assert r.json()["object"] == "chat.completion"
+    step = {"provider": provider, "endpoint": f"{v1}chat/completions", "query": body}
+    r = await emu.post(f"/v1/{ACCOUNT}/demo", [step])
+    assert (r.status_code, r.headers[wire.H_STEP]) == (200, "0"), r.text
+    if provider not in ("grok", "perplexity-ai", "deepseek", "cerebras"):  # no embeddings
+        emb = {"model": "e", "input": "x"}
+        r = await emu.post(f"/v1/{ACCOUNT}/demo/{provider}/{v1}embeddings", emb)
+        assert r.json()["object"] == "list", r.text
+
+
 async def test_provider_native_paths(emu: Emu) -> None:
     body = {"model": "llama", "messages": CHAT["messages"]}
-    for path in (
-        "openai/chat/completions",
-        "groq/chat/completions",
-        "mistral/v1/chat/completions",
-        "workers-ai/v1/chat/completions",
-        "custom-acme/chat/completions",
-    ):
-        r = await emu.post(f"/v1/{ACCOUNT}/demo/{path}", body)
-        assert r.status_code == 200, (path, r.text)
-        assert r.json()["object"] == "chat.completion"
     emb = await emu.post(
         f"/v1/{ACCOUNT}/demo/openai/embeddings",
         {"model": "text-embedding-3-small", "input": ["a", "b"]},
@@ -615,8 +664,8 @@ async def test_provider_native_paths(emu: Emu) -> None:
     assert len(emb.json()["data"]) == 2
     assert len(emb.json()["data"][0]["embedding"]) == 64
     assert (
-        await emu.post(f"/v1/{ACCOUNT}/demo/openai/v1/chat/completions", body)
-    ).status_code == 404  # no doubled /v1 on OpenAI's paths
+        await emu.post(f"/v1/{ACCOUNT}/demo/openai/v1/v1/chat/completions", body)
+    ).status_code == 404  # one optional v1/, not two
     assert (
         await emu.post(f"/v1/{ACCOUNT}/demo/perplexity/chat/completions", body)
     ).status_code == 400  # the unified prefix is not a path segment
@@ -642,11 +691,15 @@ async def test_rest_surface(emu: Emu) -> None:
     assert (await emu.post(url, CHAT)).status_code == 401
     r = await emu.post(url, CHAT, **AUTH, **{wire.H_GATEWAY_ID: "demo"})
     assert r.status_code == 200
-    assert r.headers[wire.H_PROVIDER] == "openai"
     assert len(emu.state.logs(ACCOUNT, "demo")) == 1
-    r = await emu.post(url, {**CHAT, "model": "@cf/meta/llama-3.1-8b-instruct"}, **AUTH)
+    assert wire.H_PROVIDER not in r.headers  # only dynamic routes and aliases name it
+    workers_ai = {**CHAT, "model": "@cf/meta/llama-3.1-8b-instruct"}
+    r = await emu.post(url, workers_ai, **AUTH)
+    assert r.status_code == 400  # @cf/ models need cf-aig-gateway-id
+    assert wire.H_GATEWAY_ID in r.json()["error"]["message"]
+    r = await emu.post(url, workers_ai, **AUTH, **{wire.H_GATEWAY_ID: "default"})
     assert r.status_code == 200
-    assert r.headers[wire.H_PROVIDER] == "workers-ai"
-    assert emu.state.get_gateway(ACCOUNT, "default") is not None
+    assert emu.state.logs(ACCOUNT, "default")[-1]["provider"] == "workers-ai"
     missing = await emu.post(url, {**CHAT, "model": "nobody/model"}, **AUTH)
-    assert missing.json()["error"][0]["code"] == wire.CODE_REST_MODEL_NOT_FOUND
+    assert missing.status_code == 404
+    assert isinstance(error_of(missing), ModelNotFoundError)

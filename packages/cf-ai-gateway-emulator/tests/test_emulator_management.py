@@ -167,4 +167,67 @@ async def test_routes_api(emu: Emu) -> None:
     assert (
         await emu.client.delete(f"{BASE}/gateways/demo/routes/api-route", headers=AUTH)
     ).status_code == 200
-    assert (await emu.compat("demo", {**CHAT, "model": "dynamic/api-route"})).status_code == 400
+    assert (await emu.compat("demo", {**CHAT, "model": "dynamic/api-route"})).status_code == 404
+
+
+async def test_metadata_filters_by_entry_key_and_value(emu: Emu) -> None:
+    for user in ("u-1", "u-2"):
+        await emu.compat("demo", CHAT, **{wire.H_METADATA: json.dumps({"user": user})})
+    await emu.compat("demo", CHAT)
+
+    async def count(key: str, op: str, value: str) -> int:
+        filters = json.dumps([{"key": key, "operator": op, "value": [value]}])
+        return int((await emu.logs("demo", filters=filters))["result_info"]["total_count"])
+
+    assert await count("metadata.key", "eq", "user") == 2
+    assert await count("metadata.value", "eq", "u-2") == 1
+    assert await count("metadata.value", "contains", "u-") == 2
+    assert await count("metadata.value", "neq", "u-2") == 2  # u-1 and the log without metadata
+    assert await count("metadata.key", "eq", "plan") == 0
+
+
+async def test_route_versions_and_deployments(emu: Emu) -> None:
+    routes = f"{BASE}/gateways/demo/routes"
+    listed = (await emu.client.get(routes, headers=AUTH)).json()["result"]
+    support = next(r for r in listed if r["name"] == "support")
+    assert support["id"]
+    assert support["id"] != "support"
+    assert support["elements"][0]["outputs"]["next"] == {"elementId": "plan"}
+    by_id = (await emu.client.get(f"{routes}/{support['id']}", headers=AUTH)).json()["result"]
+    assert by_id["version"]["version_id"] == support["version"]["version_id"]
+    first = support["version"]["version_id"]
+    # a new definition of the same name is a new version, deployed at once
+    changed = {
+        "name": "support",
+        "elements": [
+            {"id": "s", "type": "start", "outputs": {"next": {"elementId": "m"}}},
+            {
+                "id": "m",
+                "type": "model",
+                "properties": {"provider": "groq", "model": "llama-3.1-8b-instant"},
+                "outputs": {"success": {"elementId": "e"}},
+            },
+            {"id": "e", "type": "end"},
+        ],
+    }
+    assert (await emu.client.post(routes, headers=AUTH, json=changed)).status_code == 200
+    versions = (await emu.client.get(f"{routes}/support/versions", headers=AUTH)).json()["result"]
+    assert [v["active"] for v in versions] == [False, True]
+    assert versions[0]["version_id"] == first
+    one = (await emu.client.get(f"{routes}/support/versions/{first}", headers=AUTH)).json()[
+        "result"
+    ]
+    assert [e["id"] for e in one["elements"]][:2] == ["start", "plan"]
+    deployments = (await emu.client.get(f"{routes}/support/deployments", headers=AUTH)).json()
+    assert [d["version_id"] for d in deployments["result"]] == [
+        versions[1]["version_id"],
+        first,
+    ]
+    missing = await emu.client.get(f"{routes}/support/versions/nope", headers=AUTH)
+    assert missing.status_code == 404
+
+
+async def test_an_unknown_account_could_not_route(emu: Emu) -> None:
+    r = await emu.client.get("/client/v4/accounts/nobody/ai-gateway/gateways", headers=AUTH)
+    assert r.status_code == 400
+    assert r.json()["errors"][0]["code"] == wire.CODE_API_COULD_NOT_ROUTE

@@ -60,6 +60,7 @@ async def test_credentials_never_reach_the_logs(emu: Emu) -> None:
         "x-api-key": PROVIDER_SECRET,
         "api-key": PROVIDER_SECRET,
         "x-goog-api-key": PROVIDER_SECRET,
+        "xi-api-key": PROVIDER_SECRET,
         "proxy-authorization": f"Basic {PROVIDER_SECRET}",
         wire.H_AUTHORIZATION: f"Bearer {TOKEN}",
     }

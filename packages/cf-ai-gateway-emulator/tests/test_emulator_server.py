@@ -4,7 +4,9 @@ real socket, concurrency, the pytest fixtures, pass-through and the CLI."""
 from __future__ import annotations
 
 import asyncio
-import json
+import socket
+import statistics
+import time
 from pathlib import Path
 
 import httpx
@@ -15,10 +17,12 @@ from cf_ai_gateway import (
     Gateway,
     GatewayClient,
     GatewayOptions,
+    ManagementClient,
     StreamInterruptedError,
 )
 from cf_ai_gateway_emulator.cli import main
 from cf_ai_gateway_emulator.config import DEFAULT_CONFIG_TOML
+from cf_ai_gateway_emulator.listening import listening_socket
 from cf_ai_gateway_emulator.testing import EmulatorHandle, run_emulator
 
 CHAT = {"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "Hello!"}]}
@@ -34,10 +38,11 @@ def test_fixtures_give_isolated_gateways(
         first = client.chat_completions(CHAT, options=opts)
         second = client.chat_completions(CHAT, options=opts)
         assert (first.info.cache_status, second.info.cache_status) == ("MISS", "HIT")
-        logs = client.list_logs()
-        assert [log["event_id"] for log in logs] == ["ev-1", "ev-1"]
-        assert json.loads(logs[0]["metadata"]) == {"user": "u-1"}
-        assert client.get_log(first.info.log_id)["cached"] is False
+    with ManagementClient.from_gateway(emulator_gateway) as mgmt:
+        logs = list(mgmt.list_logs(direction="asc"))
+        assert [log.event_id for log in logs] == ["ev-1", "ev-1"]
+        assert logs[0].metadata == {"user": "u-1"}
+        assert mgmt.get_log(first.info.log_id or "").cached is False
 
 
 def test_streaming_over_a_socket(emulator: EmulatorHandle, emulator_gateway: Gateway) -> None:
@@ -50,8 +55,9 @@ def test_streaming_over_a_socket(emulator: EmulatorHandle, emulator_gateway: Gat
         )
         assert text.startswith("H")
         assert chunks[-1]["usage"]["total_tokens"] > 0
-        log = client.get_log(stream.info.log_id)
-        assert log["tokens_out"] == chunks[-1]["usage"]["completion_tokens"]
+        with ManagementClient.from_gateway(emulator_gateway) as mgmt:
+            log = mgmt.get_log(stream.info.log_id or "")
+        assert log.tokens_out == chunks[-1]["usage"]["completion_tokens"]
         with (
             pytest.raises(StreamInterruptedError),
             client.stream_chat_completions(
@@ -61,6 +67,28 @@ def test_streaming_over_a_socket(emulator: EmulatorHandle, emulator_gateway: Gat
             list(cut)
     logs = emulator.logs(emulator_gateway.gateway_id)
     assert [log["success"] for log in logs] == [True, False]
+
+
+def test_listening_socket_turns_nagle_off() -> None:
+    sock = listening_socket("127.0.0.1", 0)
+    with sock:
+        assert sock.proto == socket.IPPROTO_TCP  # so asyncio sets TCP_NODELAY on each accept
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
+def test_kept_alive_requests_are_not_delayed(emulator: EmulatorHandle, stream: bool) -> None:
+    # With Nagle on, every request after the first on a kept-alive connection waited for a
+    # delayed ACK: at least 40 ms each. Without it, a mock answer takes a few ms.
+    url = f"{emulator.compat_base_url()}/chat/completions"
+    durations = []
+    with httpx.Client() as http:
+        for _ in range(15):
+            started = time.perf_counter()
+            r = http.post(url, json={**CHAT, "stream": stream})
+            assert r.status_code == 200
+            durations.append(time.perf_counter() - started)
+    assert statistics.median(durations[1:]) < 0.03, durations
 
 
 async def test_concurrent_requests_never_lose_a_log(emulator: EmulatorHandle) -> None:

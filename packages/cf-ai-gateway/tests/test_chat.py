@@ -237,6 +237,25 @@ def test_bad_tool_arguments_name_the_tool(arguments: str) -> None:
     assert ToolCall("c", "lookup", "  ").parsed_arguments() == {}
 
 
+def test_tool_call_from_any_openai_shape() -> None:
+    from types import SimpleNamespace
+
+    as_dict = {"id": "c1", "type": "function", "function": {"name": "f", "arguments": '{"x": 1}'}}
+    as_object = SimpleNamespace(
+        id="c1", type="function", function=SimpleNamespace(name="f", arguments='{"x": 1}')
+    )
+    expected = ToolCall("c1", "f", '{"x": 1}')
+    assert ToolCall.from_openai(as_dict) == expected
+    assert ToolCall.from_openai(as_object) == expected
+    assert ToolCall.from_openai({"function": {"name": "f", "arguments": {"x": "é"}}}) == ToolCall(
+        None, "f", '{"x": "é"}'
+    )
+    assert ToolCall.from_openai({"id": "c", "function": {"name": "f"}}) == ToolCall("c", "f", "")
+    assert ToolCall.from_openai({"type": "custom", "custom": {}}) is None
+    assert ToolCall.from_openai(SimpleNamespace(id="c", type="function", function=None)) is None
+    assert ToolCall.from_openai(ToolCall.from_openai(as_dict).to_openai()) == expected  # type: ignore[union-attr]
+
+
 # --- the stream accumulator ----------------------------------------------------------------
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -652,62 +651,6 @@ async def test_embeddings_provider_without_path(api: Api, recorder: Recorder) ->
     with pytest.raises(ValueError, match="needs 'input'"):
         await api("embeddings", {"model": "openai/text-embedding-3-small"})
     assert recorder.requests == []
-
-
-# --- logs: deprecated aliases of the management client --------------------------------------
-
-
-async def test_list_logs(api: Api, recorder: Recorder) -> None:
-    logs = [{"id": "L1", "provider": "openai"}, {"id": "L2", "provider": "groq"}]
-    recorder.add(ok_json({"success": True, "errors": [], "messages": [], "result": logs}))
-    filters = [{"key": "provider", "operator": "eq", "value": ["openai"]}]
-    with pytest.warns(DeprecationWarning, match="use ManagementClient.list_logs"):
-        result = await api(
-            "list_logs", page=2, per_page=5, filters=filters, search=None, cached=False
-        )
-    assert result == logs
-    req = recorder.last
-    assert req.method == "GET"
-    url = urlsplit(str(req.url))
-    assert (
-        f"{url.scheme}://{url.netloc}{url.path}" == f"{API}/ai-gateway/gateways/{GATEWAY_ID}/logs"
-    )
-    assert parse_qs(url.query) == {
-        "page": ["2"],
-        "per_page": ["5"],
-        "filters": [json.dumps(filters, separators=(",", ":"))],
-        "cached": ["false"],
-    }
-    assert req.headers["authorization"] == f"Bearer {TOKEN}"
-    assert not [h for h in req.headers if h.startswith("cf-aig-")]
-    assert req.content == b""
-
-
-async def test_get_log(api: Api, recorder: Recorder) -> None:
-    recorder.add(ok_json({"success": True, "result": {"id": "L1", "cached": False}}))
-    with pytest.warns(DeprecationWarning, match="use ManagementClient.get_log"):
-        assert await api("get_log", "L1") == {"id": "L1", "cached": False}
-    assert str(recorder.last.url) == f"{API}/ai-gateway/gateways/{GATEWAY_ID}/logs/L1"
-
-
-async def test_logs_need_token(make_api: Any, recorder: Recorder) -> None:
-    api = make_api(gateway=Gateway(account_id=ACCOUNT, gateway_id=GATEWAY_ID))
-    with (
-        pytest.warns(DeprecationWarning, match="use ManagementClient"),
-        pytest.raises(GatewayConfigError, match="management API needs"),
-    ):
-        await api("list_logs")
-    assert recorder.requests == []
-
-
-async def test_logs_error_envelope(api: Api, recorder: Recorder) -> None:
-    body = {"success": False, "errors": [{"code": 10000, "message": "Authentication error"}]}
-    recorder.add(ok_json(body, status=403))
-    with (
-        pytest.warns(DeprecationWarning, match="use ManagementClient"),
-        pytest.raises(GatewayAuthenticationError, match="Authentication error"),
-    ):
-        await api("get_log", "L1")
 
 
 async def test_stream_stall_raises_timeout_not_retried(api: Api, recorder: Recorder) -> None:

@@ -108,3 +108,18 @@ async def test_aclose_closes_the_running_loops_client(gateway: Gateway) -> None:
 def test_bad_max_retries_is_named(gateway: Gateway) -> None:
     with pytest.raises(ValueError, match="max_retries=-1"):
         ClientConfig(gateway, max_retries=-1)
+
+
+async def test_pairs_are_context_managers(gateway: Gateway) -> None:
+    """Like the clients: ``with`` closes the sync client, ``async with`` the loop's too."""
+    with ClientPair(config(gateway)) as pair:
+        sync = pair.sync()
+    assert sync._http.is_closed
+    async with ClientPair(config(gateway)) as apair:
+        client = apair.async_client()
+    assert client._http.is_closed
+    mine = httpx.Client()
+    with ClientPair(config(gateway), http_client=mine) as private:
+        private.sync()
+    assert not mine.is_closed  # a client you pass is yours to close
+    mine.close()

@@ -27,10 +27,12 @@ from cf_ai_gateway import (
     ProviderAuthenticationError,
     ProviderError,
     RateLimitError,
+    SpendLimitError,
     StreamInterruptedError,
 )
 from cf_ai_gateway.errors import (
     RETRYABLE_STATUSES,
+    ErrorContext,
     error_from_response,
     gateway_error_body,
     parse_retry_after,
@@ -155,7 +157,7 @@ GATEWAY_TABLE: list[tuple[int, dict[str, Any], type[GatewayError], int, str, boo
     (
         400,
         newer(7000, "No route for that URI", 400),
-        ModelNotFoundError,
+        BadRequestError,
         7000,
         "No route for that URI",
         False,
@@ -171,7 +173,7 @@ GATEWAY_TABLE: list[tuple[int, dict[str, Any], type[GatewayError], int, str, boo
     (
         400,
         v4(7000, "No route for that URI"),
-        ModelNotFoundError,
+        BadRequestError,
         7000,
         "No route for that URI",
         False,
@@ -179,9 +181,17 @@ GATEWAY_TABLE: list[tuple[int, dict[str, Any], type[GatewayError], int, str, boo
     (
         404,
         v4(7003, ROUTE_MSG),
-        ModelNotFoundError,
+        BadRequestError,
         7003,
         ROUTE_MSG,
+        False,
+    ),
+    (
+        429,
+        newer(2041, "Spend limit exceeded", 429),
+        SpendLimitError,
+        2041,
+        "Spend limit exceeded",
         False,
     ),
     (
@@ -233,7 +243,8 @@ def test_gateway_errors_map_on_code_first(
     assert err.retryable is retryable
     assert err.log_id == "log-1"
     assert err.info.status_code == status
-    assert str(err) == f"{message} (HTTP {status}, code {code}, log id log-1)"
+    assert err.hint
+    assert str(err) == f"{message} (HTTP {status}, code {code}, log id log-1). {err.hint}"
 
 
 MANAGEMENT_ACCOUNT_MSG = (
@@ -265,11 +276,15 @@ def test_management_api_envelopes_map_by_code_then_status(
     assert err.message == data["errors"][0]["message"]
 
 
-def test_rest_7003_stays_a_model_error() -> None:
-    err = error_from_response(404, {}, body(v4(7003, ROUTE_MSG)))
-    assert type(err) is ModelNotFoundError
-    err = error_from_response(404, {}, body(v4(7003, ROUTE_MSG)), source="gateway")
-    assert type(err) is ModelNotFoundError
+def test_7003_could_not_route_is_not_a_model_error() -> None:
+    """ "Could not route to ..." names a path or an id (most often the account id)."""
+    err = error_from_response(
+        404, {}, body(v4(7003, ROUTE_MSG)), context=ErrorContext("rest", account_id="abc")
+    )
+    assert type(err) is BadRequestError
+    assert "account id ('abc')" in str(err)
+    said = error_from_response(404, {}, body(newer(7003, "Could not route to model x", 404)))
+    assert type(said) is ModelNotFoundError
 
 
 def test_gateway_error_body_shape_maps_back() -> None:
@@ -287,6 +302,32 @@ def test_internal_code_only_shape() -> None:
     )
     assert type(err) is GatewayAuthenticationError
     assert (err.code, err.message) == (2009, "nope")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"error": {"message": "Model not found: nobody/x", "type": "invalid_request_error",
+                   "param": "model", "code": "model_not_found"}},
+        {"type": "error", "error": {"type": "not_found_error",
+                                    "message": "Model not found: moonshotai/kimi-k2.6"}},
+    ],
+    ids=["openai-schema", "anthropic-schema"],
+)  # fmt: skip
+def test_a_404_for_an_unknown_model_is_model_not_found(data: dict[str, Any]) -> None:
+    err = error_from_response(404, {}, body(data))
+    assert type(err) is ModelNotFoundError
+    assert err.code is None
+    assert "Model not found" in err.message
+
+
+def test_other_404s_are_not_model_not_found() -> None:
+    no_path = {"error": {"message": "no endpoint openai/x", "code": "unknown_url"}}
+    assert type(error_from_response(404, {}, body(no_path))) is BadRequestError
+    file_gone = {"type": "error", "error": {"type": "not_found_error", "message": "file-1"}}
+    assert type(error_from_response(404, {}, body(file_gone))) is BadRequestError
+    wrong_status = {"error": {"message": "Model not found", "code": "model_not_found"}}
+    assert type(error_from_response(400, {}, body(wrong_status))) is BadRequestError
 
 
 def test_hierarchy() -> None:
@@ -603,7 +644,7 @@ def _error_classes() -> list[type[GatewayError]]:
 
 def test_every_error_class_has_its_own_docstring() -> None:
     classes = _error_classes()
-    assert len(classes) == 18
+    assert len(classes) == 20
     for cls in classes:
         doc = cls.__dict__.get("__doc__")
         assert doc, f"{cls.__name__} has no docstring of its own"

@@ -36,6 +36,7 @@ EXPECTED_ALL = [
     "ContentBlockedError",
     "CustomCost",
     "DLPBlockedError",
+    "EdgeBlockedError",
     "Gateway",
     "GatewayAuthenticationError",
     "GatewayClient",
@@ -64,6 +65,7 @@ EXPECTED_ALL = [
     "ProviderError",
     "RateLimitError",
     "RetryPolicy",
+    "SpendLimitError",
     "StreamInterruptedError",
     "Surface",
     "ToolCall",
@@ -74,6 +76,7 @@ EXPECTED_ALL = [
     "cache_key_for",
     "check_chat_model",
     "check_step_model",
+    "clients_for",
     "close_shared_clients",
     "get_provider",
     "merge_options",
@@ -83,8 +86,10 @@ EXPECTED_ALL = [
     "parse_base_url",
     "parse_gateway_url",
     "provider_api_key_from_env",
+    "resolve_gateway",
     "shared_clients",
     "split_model",
+    "token_from_env",
 ]
 
 FRAMEWORKS = (

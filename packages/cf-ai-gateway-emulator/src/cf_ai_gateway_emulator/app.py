@@ -10,6 +10,7 @@ from typing import Any
 
 from cf_ai_gateway import wire
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -20,10 +21,24 @@ from .config import EmulatorConfig
 from .errors import api_error
 from .management import ROUTES as MANAGEMENT_ROUTES
 from .mock.faults import StreamCutFault
+from .request_log import RequestLog
 from .state import EmulatorState
-from .surfaces import compat_chat, compat_other, provider_native, rest_chat, universal
+from .surfaces import (
+    compat_chat,
+    compat_other,
+    provider_native,
+    rest_chat,
+    rest_count_tokens,
+    rest_messages,
+    rest_responses,
+    rest_run,
+    rest_run_model,
+    universal,
+)
 
 __all__ = ["create_app"]
+
+_REST = "/client/v4/accounts/{account}/ai"
 
 
 class _QuietFaults(logging.Filter):
@@ -67,14 +82,25 @@ def create_app(
     db: str | Path = ":memory:",
     clock: Clock | None = None,
     state: EmulatorState | None = None,
+    log_requests: bool = False,
 ) -> Starlette:
-    """The emulator as an ASGI app (serve it with uvicorn, or test it via ASGI transport)."""
+    """The emulator as an ASGI app (serve it with uvicorn, or test it via ASGI transport);
+    ``log_requests``: one line per request on stderr (``request_log``)."""
     emulator = state if state is not None else EmulatorState(config, db=db, clock=clock)
     routes = [Route(path, fn, methods=methods) for path, fn, methods in MANAGEMENT_ROUTES]
     routes += [
         Route("/", info, methods=["GET"]),
         Route("/healthz", info, methods=["GET"]),
-        Route("/client/v4/accounts/{account}/ai/v1/chat/completions", rest_chat, methods=["POST"]),
+        Route(f"{_REST}/v1/chat/completions", rest_chat, methods=["POST"]),
+        Route(f"{_REST}/v1/responses", rest_responses, methods=["POST"]),
+        Route(f"{_REST}/v1/messages", rest_messages, methods=["POST"]),
+        Route(f"{_REST}/v1/messages/count_tokens", rest_count_tokens, methods=["POST"]),
+        # Cloudflare's REST page points the Anthropic SDK at ``.../ai/v1``, to which the SDK
+        # appends ``/v1/messages``: served too, so that a client set up as documented works.
+        Route(f"{_REST}/v1/v1/messages", rest_messages, methods=["POST"]),
+        Route(f"{_REST}/v1/v1/messages/count_tokens", rest_count_tokens, methods=["POST"]),
+        Route(f"{_REST}/run", rest_run, methods=["POST"]),
+        Route(f"{_REST}/run/{{model:path}}", rest_run_model, methods=["POST"]),
         Route("/v1/{account}/{gateway}/compat/chat/completions", compat_chat, methods=["POST"]),
         Route("/v1/{account}/{gateway}/compat/v1/chat/completions", compat_chat, methods=["POST"]),
         Route("/v1/{account}/{gateway}/compat/{path:path}", compat_other, methods=["POST"]),
@@ -83,6 +109,7 @@ def create_app(
         Route("/v1/{account}/{gateway}/", universal, methods=["POST"]),
     ]
     _install_log_filter()
-    app = Starlette(routes=routes, exception_handlers={404: not_found})
+    middleware = [Middleware(RequestLog)] if log_requests else []
+    app = Starlette(routes=routes, exception_handlers={404: not_found}, middleware=middleware)
     app.state.emulator = emulator
     return app

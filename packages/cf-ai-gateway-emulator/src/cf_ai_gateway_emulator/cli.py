@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import signal
-import socket
 import sqlite3
 import sys
 from collections.abc import Sequence
@@ -13,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from .config import DEFAULT_CONFIG_TOML, DEFAULT_TOKEN, ConfigError
+from .listening import listening_socket
 
 if TYPE_CHECKING:
     from .state import EmulatorState
@@ -45,6 +45,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"]
+    )
+    serve.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no line per request on stderr (method, path, gateway, status, cache, time, log id)",
     )
     sub.add_parser("config", help="print the built-in default configuration (TOML)")
     return parser
@@ -116,11 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(f"invalid --db: --db={args.db!r} cannot be opened ({exc})")
     # Bind before printing anything, so ``--port 0`` prints the port the OS picked.
     try:
-        family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((args.host, args.port))
-        sock.listen(2048)
+        sock = listening_socket(args.host, args.port)
     except OSError as exc:
         state.storage.close()
         return _fail(f"cannot listen on --host={args.host!r} --port={args.port!r} ({exc})")
@@ -135,9 +136,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     _banner(base, state)
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(state=state),
+            create_app(state=state, log_requests=not args.quiet),
             log_level=args.log_level,
-            access_log=args.log_level in ("info", "debug"),
+            access_log=False,  # our own line per request replaces uvicorn's
             lifespan="off",
         )
     )

@@ -18,6 +18,7 @@ from cf_ai_gateway import wire
 from cf_ai_gateway.providers import get_provider
 
 from .mock.faults import FaultError, parse_faults
+from .mock.scripts import Script, ScriptError, parse_script
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -34,6 +35,7 @@ __all__ = [
     "GatewaySettings",
     "MockSettings",
     "ProviderSettings",
+    "SpendLimit",
     "load_config",
     "parse_config",
 ]
@@ -124,6 +126,114 @@ def _check_unknown(path: str, data: Mapping[str, Any], known: set[str]) -> None:
         )
 
 
+def _aliases(path: str, value: object) -> dict[str, tuple[str, ...]]:
+    """``{alias: ["provider/model", ...]}`` with known providers and at least one model."""
+    if not isinstance(value, Mapping):
+        raise ConfigError(path, value, "must be a table of alias = [models]")
+    out: dict[str, tuple[str, ...]] = {}
+    for name, models in value.items():
+        where = f"{path}.{name}"
+        if not isinstance(name, str) or not name or "/" in name:
+            raise ConfigError(where, name, "an alias name is a non-empty string without '/'")
+        if not isinstance(models, list) or not models:
+            raise ConfigError(where, models, "must be a non-empty list of 'provider/model'")
+        for model in models:
+            provider, _, rest = model.partition("/") if isinstance(model, str) else ("", "", "")
+            try:
+                get_provider(provider)
+            except ValueError:
+                raise ConfigError(where, model, "each model is 'provider/model'") from None
+            if not rest:
+                raise ConfigError(where, model, "each model is 'provider/model'")
+        out[name] = tuple(models)
+    return out
+
+
+def _provider_keys(path: str, value: object) -> dict[str, dict[str, str]]:
+    """``{provider: {alias: key}}`` (a bare key string is the ``default`` alias); providers are
+    named as the registry knows them and stored under their path segment. Keys are secrets:
+    errors show their shape, never their characters."""
+    if not isinstance(value, Mapping):
+        raise ConfigError(path, _Redacted(value), "must be a table of provider = { alias = key }")
+    out: dict[str, dict[str, str]] = {}
+    for provider, aliases in value.items():
+        where = f"{path}.{provider}"
+        try:
+            slug = get_provider(str(provider)).slug
+        except ValueError as exc:
+            raise ConfigError(where, provider, str(exc)) from None
+        if isinstance(aliases, str):
+            aliases = {"default": aliases}
+        if not isinstance(aliases, Mapping) or not aliases:
+            raise ConfigError(where, _Redacted(aliases), "must be a key or a table alias = key")
+        for alias, key in aliases.items():
+            if not isinstance(alias, str) or not alias.strip():
+                raise ConfigError(where, alias, "an alias is a non-empty string")
+            if not isinstance(key, str) or not key.strip():
+                raise ConfigError(f"{where}.{alias}", _Redacted(key), "must be a non-empty key")
+        out[slug] = {str(alias): str(key) for alias, key in aliases.items()}
+    return out
+
+
+_SPLIT_DIMENSIONS = ("provider", "model")
+
+
+@dataclass(frozen=True)
+class SpendLimit:
+    """One spend limit rule of a gateway (Cloudflare's "Spend limits" page): a budget in USD
+    over a window of ``window`` seconds (``fixed``: clock-aligned windows; ``sliding``: the last
+    ``window`` seconds). ``provider`` / ``model`` keep the rule to requests with that value
+    (filter by value); ``split_by`` gives each distinct value of ``provider``, ``model`` or
+    ``metadata.<key>`` its own budget (split by value)."""
+
+    limit: float
+    window: int
+    technique: Technique = "fixed"
+    provider: str | None = None
+    model: str | None = None
+    split_by: tuple[str, ...] = ()
+
+    @classmethod
+    def from_mapping(cls, path: str, data: object) -> SpendLimit:
+        if not isinstance(data, Mapping):
+            raise ConfigError(path, data, "must be a table (limit, window, ...)")
+        _check_unknown(path, data, {f.name for f in fields(cls)})
+        limit = data.get("limit")
+        if not isinstance(limit, (int, float)) or isinstance(limit, bool) or limit < 0:
+            raise ConfigError(f"{path}.limit", limit, "must be a number of USD >= 0")
+        split = data.get("split_by", [])
+        if not isinstance(split, list) or not all(
+            isinstance(d, str) and (d in _SPLIT_DIMENSIONS or d.startswith("metadata."))
+            for d in split
+        ):
+            raise ConfigError(
+                f"{path}.split_by", split, "must list 'provider', 'model' or 'metadata.<key>'"
+            )
+        provider = data.get("provider")
+        if provider is not None:
+            try:
+                provider = get_provider(_str(f"{path}.provider", provider)).slug
+            except ValueError as exc:
+                raise ConfigError(f"{path}.provider", provider, str(exc)) from None
+        model = data.get("model")
+        return cls(
+            limit=float(limit),
+            window=_int(f"{path}.window", data.get("window"), 1),
+            technique=_choice(  # type: ignore[arg-type]
+                f"{path}.technique", data.get("technique", "fixed"), ("fixed", "sliding")
+            ),
+            provider=provider,
+            model=None if model is None else _str(f"{path}.model", model),
+            split_by=tuple(split),
+        )
+
+
+def _spend_limits(path: str, value: object) -> tuple[SpendLimit, ...]:
+    if not isinstance(value, list):
+        raise ConfigError(path, value, "must be a list of tables")
+    return tuple(SpendLimit.from_mapping(f"{path}[{i}]", raw) for i, raw in enumerate(value))
+
+
 @dataclass(frozen=True)
 class GatewaySettings:
     """One gateway's settings, with the management API's field names."""
@@ -146,6 +256,18 @@ class GatewaySettings:
     retry_backoff: wire.Backoff = "constant"
     zdr: bool = False
     routes: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    aliases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Model aliases (``"model": "custom/{alias}"``): alias -> ``provider/model`` names, tried
+    in order, the next when one fails (Cloudflare's default order)."""
+    provider_keys: Mapping[str, Mapping[str, str]] = field(default_factory=dict, repr=False)
+    """BYOK: stored provider keys, provider path segment -> alias -> key. A request without a
+    provider credential uses the key of its ``cf-aig-byok-alias`` (default ``default``)."""
+    credits: float | None = None
+    """Unified Billing credits in USD (``None``: unlimited). Cloudflare holds credits per
+    account; the emulator keeps a balance per gateway so tests stay apart."""
+    spend_limits: tuple[SpendLimit, ...] = ()
+    """Spend limit rules (BYOK and Unified Billing requests; a key the caller sends is the
+    caller's own bill)."""
     created_at: str = ""
     modified_at: str = ""
 
@@ -214,6 +336,12 @@ class GatewaySettings:
         for i, raw in enumerate(raw_routes):
             route = parse_route(raw, f"{p('routes')}[{i}]")
             routes[route["name"]] = route
+        aliases = _aliases(p("aliases"), d.get("aliases", {}))
+        credits = d.get("credits")
+        if credits is not None and (
+            not isinstance(credits, (int, float)) or isinstance(credits, bool)
+        ):
+            raise ConfigError(p("credits"), credits, "must be a number of USD (or unset)")
         settings = cls(
             id=gateway_id,
             authentication=_bool(p("authentication"), d.get("authentication", False)),
@@ -254,6 +382,10 @@ class GatewaySettings:
             ),
             zdr=_bool(p("zdr"), d.get("zdr", False)),
             routes=routes,
+            aliases=aliases,
+            provider_keys=_provider_keys(p("provider_keys"), d.get("provider_keys", {})),
+            credits=None if credits is None else float(credits),
+            spend_limits=_spend_limits(p("spend_limits"), d.get("spend_limits", [])),
         )
         if (settings.rate_limiting_limit is None) != (settings.rate_limiting_interval is None):
             raise ConfigError(
@@ -305,6 +437,8 @@ class MockSettings:
     """Fault directives applied to every mock response (see ``mock.faults``)."""
     seed: int = 0
     """Seeds dynamic-route percentage splits and the mock's phrasing."""
+    scripts: tuple[Script, ...] = ()
+    """Scripted answers (``[[mock.scripts]]``, see ``mock.scripts``)."""
 
 
 @dataclass(frozen=True)
@@ -341,10 +475,24 @@ def _parse_mock(data: object) -> MockSettings:
             values[f.name] = float(value)
         elif f.name == "faults":
             values[f.name] = _check_faults(path, _str(path, value))
+        elif f.name == "scripts":
+            values[f.name] = _scripts(path, value)
         else:
             lo = 1 if f.name in ("embedding_dimensions", "max_answer_tokens") else 0
             values[f.name] = _int(path, value, lo)
     return replace(base, **values)
+
+
+def _scripts(path: str, value: object) -> tuple[Script, ...]:
+    if not isinstance(value, list):
+        raise ConfigError(path, value, "must be a list of tables ([[mock.scripts]])")
+    out = []
+    for i, raw in enumerate(value):
+        try:
+            out.append(parse_script(raw, f"{path}[{i}]"))
+        except ScriptError as exc:
+            raise ConfigError(f"{path}[{i}]", raw, str(exc)) from None
+    return tuple(out)
 
 
 def _check_faults(path: str, text: str) -> str:

@@ -28,8 +28,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from .config import ConfigError
+from .ids import short_hash
 
-__all__ = ["RouteContext", "RouteOutcome", "evaluate_condition", "parse_route", "run_route"]
+__all__ = [
+    "api_elements",
+    "deployment_of",
+    "route_id",
+    "RouteContext",
+    "RouteOutcome",
+    "evaluate_condition",
+    "parse_route",
+    "run_route",
+]
 
 _TYPES = {
     "start": "start",
@@ -300,3 +310,34 @@ async def run_route(route: Mapping[str, Any], ctx: RouteContext) -> RouteOutcome
     if last_err is not None:
         return last_err
     raise RouteError(400, f"route {route['name']!r} ended without reaching a model")
+
+
+# --- the management API's view of a route -----------------------------------------------------
+
+
+def route_id(gateway_id: str, name: str) -> str:
+    """The id the management API gives a route (stable: derived from gateway and name)."""
+    return short_hash("route", gateway_id, name, length=32)
+
+
+def api_elements(route: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A parsed route's elements as the API lists them: ``[{"id", "type", "properties",
+    "outputs": {name: {"elementId": id}}}]``, in definition order."""
+    return [
+        {
+            "id": element_id,
+            "type": element["type"],
+            "properties": dict(element["properties"]),
+            "outputs": {k: {"elementId": v} for k, v in element["outputs"].items()},
+        }
+        for element_id, element in route["elements"].items()
+    ]
+
+
+def deployment_of(version: Mapping[str, Any]) -> dict[str, Any]:
+    """The deployment that made ``version`` live (the emulator deploys every version at once)."""
+    return {
+        "deployment_id": short_hash("deployment", version["version_id"], length=32),
+        "version_id": version["version_id"],
+        "created_at": version["created_at"],
+    }

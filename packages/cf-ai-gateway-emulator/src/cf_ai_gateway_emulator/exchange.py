@@ -27,6 +27,8 @@ class UpstreamRequest:
     headers: Mapping[str, str]
     attempt: int = 1
     query: str = ""
+    scope: str = ""
+    """``{account}/{gateway}``: keeps header scripts of different gateways apart."""
 
 
 @dataclass

@@ -4,7 +4,11 @@ envelope ``{"success", "errors", "messages", "result", "result_info"}``.
 Gateways: list/get/create/update (PUT is a full replace)/delete. Logs: list (``page``,
 ``per_page``, ``search``, ``order_by``, ``order_by_direction``, ``filters`` JSON with
 ``eq neq contains lt gt``), get, patch (``feedback`` -1/1, ``score``, ``metadata``), delete
-(with ``filters``), and the request/response bodies. Routes: list/get/create/delete.
+(with ``filters``; metadata is filtered by ``metadata.key`` / ``metadata.value`` as on
+Cloudflare, and by ``metadata.<name>`` as an emulator shorthand), and the request/response
+bodies. Routes: list/get (by id or name)/create/delete, their versions and deployments (each
+create of a route name is a new version, deployed at once). An account the emulator does not
+hold answers 7003 "Could not route to ...", as Cloudflare does for a wrong account id.
 Authentication: ``Authorization: Bearer <account API token>``.
 """
 
@@ -20,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .config import ConfigError, GatewaySettings
-from .dynamic_routes import parse_route
+from .dynamic_routes import api_elements, deployment_of, parse_route, route_id
 from .errors import Rejection, answers_rejections
 from .pipeline import bearer
 from .state import EmulatorState
@@ -58,7 +62,10 @@ def _auth(request: Request) -> tuple[EmulatorState, str]:
     account = request.path_params["account"]
     if state.account(account) is None:
         raise Rejection.api(
-            wire.CODE_GATEWAY_NOT_FOUND, f"account {account!r} is not configured", 404
+            wire.CODE_API_COULD_NOT_ROUTE,
+            f"Could not route to /accounts/{account}/ai-gateway, perhaps your object identifier "
+            "is invalid? (the emulator holds no such account)",
+            400,
         )
     if not state.token_ok(account, bearer(request.headers.get("authorization"))):
         raise Rejection.api(wire.CODE_API_AUTHENTICATION, "Authentication error", 401)
@@ -207,20 +214,41 @@ def _filters(request: Request) -> list[dict[str, Any]]:
     return filters
 
 
+def _metadata(log: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        data = json.loads(log.get("metadata") or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def _field(log: Mapping[str, Any], key: str) -> Any:
     if key.startswith("metadata."):
-        try:
-            return json.loads(log.get("metadata") or "{}").get(key[9:])
-        except ValueError:
-            return None
+        return _metadata(log).get(key[9:])
     return log.get(key)
 
 
+def _match_metadata(log: Mapping[str, Any], which: str, op: str, wanted: list[Any]) -> bool:
+    """Cloudflare's ``metadata.key`` / ``metadata.value``: some entry's key (or value) matches."""
+    entries = _metadata(log)
+    found = [str(v) for v in (entries if which == "key" else entries.values())]
+    texts = [str(w) for w in wanted]
+    if op == "eq":
+        return any(f == w for f in found for w in texts)
+    if op == "neq":
+        return not any(f == w for f in found for w in texts)
+    if op == "contains":
+        return any(w.lower() in f.lower() for f in found for w in texts)
+    return False
+
+
 def _match(log: Mapping[str, Any], f: Mapping[str, Any]) -> bool:
-    value = _field(log, f["key"])
     wanted = f.get("value")
     wanted = wanted if isinstance(wanted, list) else [wanted]
     op = f["operator"]
+    if f["key"] in ("metadata.key", "metadata.value"):
+        return _match_metadata(log, f["key"][9:], op, wanted)
+    value = _field(log, f["key"])
     if op == "eq":
         return any(value == w or str(value).lower() == str(w).lower() for w in wanted)
     if op == "neq":
@@ -392,11 +420,45 @@ async def log_body(request: Request) -> Response:
 # --- dynamic routes --------------------------------------------------------------------------
 
 
+def _route(gateway: GatewaySettings, key: str) -> tuple[str, Mapping[str, Any]]:
+    """A route by name, or by the id the API gives it."""
+    if key in gateway.routes:
+        return key, gateway.routes[key]
+    for name, route in gateway.routes.items():
+        if route_id(gateway.id, name) == key:
+            return name, route
+    raise Rejection.api(wire.CODE_API_ROUTE_NOT_FOUND, f"route {key!r} not found", 404)
+
+
+def _route_versions(
+    state: EmulatorState, account: str, gateway: GatewaySettings, name: str
+) -> list[dict[str, Any]]:
+    return state.route_versions(account, gateway, name)
+
+
+def _route_api(
+    state: EmulatorState, account: str, gateway: GatewaySettings, name: str
+) -> dict[str, Any]:
+    route = gateway.routes[name]
+    versions = _route_versions(state, account, gateway, name)
+    current = versions[-1]
+    return {
+        "id": route_id(gateway.id, name),
+        "name": name,
+        "gateway_id": gateway.id,
+        "elements": api_elements(route),
+        "version": {k: v for k, v in current.items() if k != "elements"},
+        "deployment": deployment_of(current),
+        "created_at": versions[0]["created_at"],
+        "modified_at": current["created_at"],
+    }
+
+
 @answers_rejections
 async def list_routes(request: Request) -> Response:
     state, account = _auth(request)
     gateway = _gateway(state, account, request.path_params["gateway"])
-    routes = [{"name": name, **route} for name, route in gateway.routes.items()]
+    routes = [_route_api(state, account, gateway, name) for name in gateway.routes]
     return envelope(
         routes,
         result_info={
@@ -416,30 +478,59 @@ async def create_route(request: Request) -> Response:
         route = parse_route(await _body(request), "body")
     except ConfigError as exc:
         raise Rejection.api(wire.CODE_API_INVALID_REQUEST, str(exc), 400) from None
-    state.put_gateway(account, gateway.with_routes({**gateway.routes, route["name"]: route}))
-    return envelope(route)
+    stored = state.put_gateway(
+        account, gateway.with_routes({**gateway.routes, route["name"]: route})
+    )
+    return envelope(_route_api(state, account, stored, route["name"]))
 
 
 @answers_rejections
 async def get_route(request: Request) -> Response:
     state, account = _auth(request)
     gateway = _gateway(state, account, request.path_params["gateway"])
-    route = gateway.routes.get(request.path_params["route"])
-    if route is None:
-        raise Rejection.api(wire.CODE_API_ROUTE_NOT_FOUND, "route not found", 404)
-    return envelope(route)
+    name, _ = _route(gateway, request.path_params["route"])
+    return envelope(_route_api(state, account, gateway, name))
+
+
+@answers_rejections
+async def list_route_versions(request: Request) -> Response:
+    state, account = _auth(request)
+    gateway = _gateway(state, account, request.path_params["gateway"])
+    name, _ = _route(gateway, request.path_params["route"])
+    versions = _route_versions(state, account, gateway, name)
+    return envelope([{k: v for k, v in ver.items() if k != "elements"} for ver in versions])
+
+
+@answers_rejections
+async def get_route_version(request: Request) -> Response:
+    state, account = _auth(request)
+    gateway = _gateway(state, account, request.path_params["gateway"])
+    name, _ = _route(gateway, request.path_params["route"])
+    wanted = request.path_params["version"]
+    for version in _route_versions(state, account, gateway, name):
+        if version["version_id"] == wanted:
+            return envelope(version)
+    raise Rejection.api(wire.CODE_API_ROUTE_NOT_FOUND, f"version {wanted!r} not found", 404)
+
+
+@answers_rejections
+async def list_route_deployments(request: Request) -> Response:
+    state, account = _auth(request)
+    gateway = _gateway(state, account, request.path_params["gateway"])
+    name, _ = _route(gateway, request.path_params["route"])
+    versions = _route_versions(state, account, gateway, name)
+    return envelope([deployment_of(v) for v in reversed(versions)])
 
 
 @answers_rejections
 async def delete_route(request: Request) -> Response:
     state, account = _auth(request)
     gateway = _gateway(state, account, request.path_params["gateway"])
-    name = request.path_params["route"]
-    if name not in gateway.routes:
-        raise Rejection.api(wire.CODE_API_ROUTE_NOT_FOUND, "route not found", 404)
+    name, _ = _route(gateway, request.path_params["route"])
     routes = {k: v for k, v in gateway.routes.items() if k != name}
     state.put_gateway(account, replace(gateway, routes=routes))
-    return envelope({"name": name})
+    state.forget_route(account, gateway.id, name)
+    return envelope({"id": route_id(gateway.id, name), "name": name})
 
 
 _BASE = "/client/v4/accounts/{account}/ai-gateway"
@@ -458,4 +549,15 @@ ROUTES: list[tuple[str, Any, list[str]]] = [
     (f"{_BASE}/gateways/{{gateway}}/routes", create_route, ["POST"]),
     (f"{_BASE}/gateways/{{gateway}}/routes/{{route}}", get_route, ["GET"]),
     (f"{_BASE}/gateways/{{gateway}}/routes/{{route}}", delete_route, ["DELETE"]),
+    (f"{_BASE}/gateways/{{gateway}}/routes/{{route}}/versions", list_route_versions, ["GET"]),
+    (
+        f"{_BASE}/gateways/{{gateway}}/routes/{{route}}/versions/{{version}}",
+        get_route_version,
+        ["GET"],
+    ),
+    (
+        f"{_BASE}/gateways/{{gateway}}/routes/{{route}}/deployments",
+        list_route_deployments,
+        ["GET"],
+    ),
 ]

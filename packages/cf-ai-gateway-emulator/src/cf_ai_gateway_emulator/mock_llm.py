@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from .mock import engine
-from .mock.neutral import ChatAnswer, ChatRequest, EmbeddingsRequest, MockFailure
+from .mock.neutral import ChatAnswer, ChatRequest, MockFailure
+from .mock.schemas.base import Target
 from .mock.schemas.openai_chat import OPENAI_CHAT
 from .mock.schemas.openai_embeddings import OPENAI_EMBEDDINGS
 from .mock.text import count_tokens
@@ -44,7 +45,7 @@ def _chat(
 ) -> tuple[ChatRequest, ChatAnswer]:
     try:
         engine.check_model(model)
-        request = OPENAI_CHAT.parse_request(body, model=model)
+        request = OPENAI_CHAT.parse_request(body, target=Target(model, bool(body.get("stream"))))
         answer = engine.answer_chat(request, seed=seed, max_answer_tokens=max_answer_tokens)
     except MockFailure as failure:
         raise MockError.of(failure) from None
@@ -76,7 +77,7 @@ def embeddings(
     """An OpenAI ``embeddings`` response: one unit vector per input."""
     try:
         engine.check_model(model)
-        request: EmbeddingsRequest = OPENAI_EMBEDDINGS.parse_request(body, model=model)
+        request = OPENAI_EMBEDDINGS.parse_request(body, target=Target(model, False))
         answer = engine.answer_embeddings(request, default_dimensions=default_dimensions)
     except MockFailure as failure:
         raise MockError.of(failure) from None

@@ -13,8 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from cf_ai_gateway import wire
 
+from .auto_router import AutoRouterState
+from .billing import Ledger
 from .clock import Clock, SystemClock
 from .config import EmulatorConfig, GatewaySettings, load_config
+from .ids import short_hash
+from .mock.scripts import ScriptBook
 from .ratelimit import RateLimiter
 from .storage import Storage
 
@@ -54,8 +58,15 @@ class EmulatorState:
         self.storage = Storage(db)
         self.clock: Clock = clock or SystemClock()
         self.limiter = RateLimiter()
+        self.auto_router = AutoRouterState()
+        """The Auto Router's models pinned per session turn."""
+        self.billing = Ledger()
+        """Unified Billing balances and spend per spend-limit window."""
+        self.scripts = ScriptBook(self.config.mock.scripts)
+        """Scripted answers: the config's, and those added at run time."""
         self._lock = threading.RLock()
         self._rngs: dict[tuple[str, ...], random.Random] = {}
+        self._route_versions: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
         now = iso_time(self.clock.now())
         self.accounts: dict[str, Account] = {
             acc.id: Account(
@@ -102,8 +113,16 @@ class EmulatorState:
                 created_at=old.created_at if old else now,
                 modified_at=now,
                 routes=settings.routes or (old.routes if old else {}),
+                aliases=settings.aliases or (old.aliases if old else {}),
+                # emulator-only settings the management API does not carry survive its PUT
+                provider_keys=settings.provider_keys or (old.provider_keys if old else {}),
+                credits=settings.credits
+                if settings.credits is not None or not old
+                else (old.credits),
+                spend_limits=settings.spend_limits or (old.spend_limits if old else ()),
             )
             account.gateways[settings.id] = stored
+        self.billing.reset((account_id, settings.id))
         if old is not None:
             self.limiter.reset((account_id, settings.id))
             if stored.cache_invalidate_on_update:
@@ -118,6 +137,7 @@ class EmulatorState:
             del account.gateways[gateway_id]
         self.storage.drop_gateway(account_id, gateway_id)
         self.limiter.reset((account_id, gateway_id))
+        self.billing.reset((account_id, gateway_id))
         return True
 
     def ensure_default_gateway(self, account_id: str) -> GatewaySettings:
@@ -149,6 +169,40 @@ class EmulatorState:
                 rng = random.Random(f"{self.config.mock.seed}:{':'.join(key)}")
                 self._rngs[key] = rng
             return rng.random() * 100
+
+    def route_versions(
+        self, account_id: str, gateway: GatewaySettings, name: str
+    ) -> list[dict[str, Any]]:
+        """The versions of a dynamic route, oldest first (the last is active and deployed).
+
+        A route whose definition differs from its latest version gets a new version: routes
+        from the config start with one, each management API create of the name adds one.
+        """
+        from .dynamic_routes import api_elements
+
+        with self._lock:
+            versions = self._route_versions.setdefault((account_id, gateway.id, name), [])
+            elements = api_elements(gateway.routes[name])
+            if not versions or versions[-1]["elements"] != elements:
+                for version in versions:
+                    version["active"] = False
+                created = iso_time(self.now()) if versions else gateway.created_at
+                versions.append(
+                    {
+                        "version_id": short_hash(
+                            "version", account_id, gateway.id, name, len(versions), length=32
+                        ),
+                        "active": True,
+                        "created_at": created or iso_time(self.now()),
+                        "elements": elements,
+                    }
+                )
+            return [dict(v) for v in versions]
+
+    def forget_route(self, account_id: str, gateway_id: str, name: str) -> None:
+        """Drop a deleted route's versions."""
+        with self._lock:
+            self._route_versions.pop((account_id, gateway_id, name), None)
 
     def logs(self, account_id: str, gateway_id: str) -> list[dict[str, Any]]:
         return self.storage.logs(account_id, gateway_id)

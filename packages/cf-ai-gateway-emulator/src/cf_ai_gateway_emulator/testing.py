@@ -15,7 +15,7 @@ isolated gateways and direct access to the state (logs, clock).
 from __future__ import annotations
 
 import contextlib
-import socket
+import json
 import threading
 import time
 import uuid
@@ -29,9 +29,18 @@ from cf_ai_gateway import Gateway
 from .app import create_app
 from .clock import Clock, ManualClock
 from .config import EmulatorConfig, GatewaySettings
+from .listening import listening_socket
+from .mock.scripts import SCRIPT_HEADER, Script, parse_answers, parse_script
 from .state import EmulatorState
 
-__all__ = ["ACCOUNT_TOKEN", "EmulatorHandle", "ManualClock", "run_emulator"]
+__all__ = [
+    "ACCOUNT_TOKEN",
+    "EmulatorHandle",
+    "ManualClock",
+    "Script",
+    "run_emulator",
+    "script_header",
+]
 
 
 class _AccountToken:
@@ -76,6 +85,12 @@ class EmulatorHandle:
     def api_base_url(self) -> str:
         return f"{self.base_url}/client/v4"
 
+    @property
+    def rest_base_url(self) -> str:
+        """``{base}/client/v4/accounts/{account}/ai/v1``: the REST API's OpenAI-compatible
+        base URL (``Authorization: Bearer <account token>``, ``cf-aig-gateway-id``)."""
+        return f"{self.api_base_url}/accounts/{self.account_id}/ai/v1"
+
     def gateway(
         self, gateway_id: str = "demo", token: str | None = ACCOUNT_TOKEN, **kw: Any
     ) -> Gateway:
@@ -99,6 +114,42 @@ class EmulatorHandle:
     def delete_gateway(self, gateway_id: str) -> bool:
         return self.state.delete_gateway(self.account_id, gateway_id)
 
+    # --- scripted answers -------------------------------------------------------------------
+
+    def script(
+        self,
+        *answers: Any,
+        model: str | None = None,
+        provider: str | None = None,
+        prompt: str | None = None,
+        name: str = "",
+    ) -> Script:
+        """Make the mock answer the chat requests that match with ``answers``, in turn.
+
+        An answer is a text, ``{"tool_call": {"name": ..., "arguments": {...}}}``,
+        ``{"tool_calls": [...]}``, ``{"json": value}`` or ``{"fault": "fail=503"}``, each with
+        an optional ``"times": n``; after the last, the last repeats. ``model`` (an ``fnmatch``
+        pattern on the model the provider is asked for), ``provider`` and ``prompt`` (text the
+        last user message contains) narrow what it answers. The returned ``Script`` counts the
+        answers it gave (``.calls``); ``remove_script`` / ``clear_scripts`` undo it.
+
+        >>> weather = emu.script(                                      # doctest: +SKIP
+        ...     {"tool_call": {"name": "get_weather", "arguments": {"city": "Paris"}}},
+        ...     "It is sunny in Paris.",
+        ...     model="gpt-4o-mini",
+        ... )
+        """
+        filters = {"name": name, "model": model, "provider": provider, "prompt": prompt}
+        given = {key: value for key, value in filters.items() if value}
+        return self.state.scripts.add(parse_script({"answers": list(answers), **given}))
+
+    def remove_script(self, script: Script) -> None:
+        self.state.scripts.remove(script)
+
+    def clear_scripts(self) -> None:
+        """Forget every script (the config's too) and where header scripts stand."""
+        self.state.scripts.clear()
+
     def logs(self, gateway_id: str = "demo") -> list[dict[str, Any]]:
         """The gateway's logs straight from storage, oldest first."""
         return self.state.logs(self.account_id, gateway_id)
@@ -108,13 +159,20 @@ class EmulatorHandle:
         return self.state.clock
 
 
-def _free_socket(host: str, port: int) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(128)
-    sock.set_inheritable(True)
-    return sock
+def script_header(*answers: Any, name: str = "") -> dict[str, str]:
+    """The ``x-emulator-script`` header that scripts a model from the client side (answers as
+    in ``EmulatorHandle.script``): requests to one gateway carrying the same header (or
+    ``name``) share one sequence of answers. Works with any emulator process, e.g. as an SDK's
+    ``default_headers`` or ``extra_headers``.
+
+    >>> script_header("Paris.", name="capital")
+    {'x-emulator-script': '{"answers": ["Paris."], "name": "capital"}'}
+    """
+    parse_answers(list(answers))  # fail here, not in the emulator
+    script: dict[str, Any] = {"answers": list(answers)}
+    if name:
+        script["name"] = name
+    return {SCRIPT_HEADER: json.dumps(script, ensure_ascii=False)}
 
 
 @contextlib.contextmanager
@@ -126,12 +184,14 @@ def run_emulator(
     host: str = "127.0.0.1",
     port: int = 0,
     stream_chunk_delay_ms: int | None = None,
+    log_requests: bool = False,
 ) -> Iterator[EmulatorHandle]:
     """Serve the emulator on ``host``:``port`` (a free port by default) while in the block.
 
     ``config``: ``None`` (the built-in default), a TOML path/string, a dict or an
     ``EmulatorConfig``; ``db``: SQLite path or ``":memory:"``; ``clock``: e.g. a
-    :class:`~cf_ai_gateway_emulator.clock.ManualClock` for rate-limit and cache-expiry tests.
+    :class:`~cf_ai_gateway_emulator.clock.ManualClock` for rate-limit and cache-expiry tests;
+    ``log_requests``: one line per request on stderr (off by default in tests).
     """
     import uvicorn
 
@@ -141,8 +201,8 @@ def run_emulator(
             state.config,
             mock=replace(state.config.mock, stream_chunk_delay_ms=stream_chunk_delay_ms),
         )
-    app = create_app(state=state)
-    sock = _free_socket(host, port)
+    app = create_app(state=state, log_requests=log_requests)
+    sock = listening_socket(host, port, backlog=128)
     bound_port = sock.getsockname()[1]
     server = uvicorn.Server(
         uvicorn.Config(

@@ -16,6 +16,7 @@ from .config import EmulatorConfig
 from .exchange import UpstreamError, UpstreamRequest, UpstreamResponse
 from .mock.faults import FAULT_HEADER
 from .mock.responder import mock_response
+from .mock.scripts import SCRIPT_HEADER, ScriptBook
 
 __all__ = ["UpstreamError", "UpstreamRequest", "UpstreamResponse", "call_upstream"]
 
@@ -26,6 +27,7 @@ _HOP_HEADERS = {
     "transfer-encoding",
     "accept-encoding",
     FAULT_HEADER,
+    SCRIPT_HEADER,
 }
 
 
@@ -72,9 +74,11 @@ async def call_upstream(
     req: UpstreamRequest,
     config: EmulatorConfig,
     created: int,
+    scripts: ScriptBook | None = None,
 ) -> UpstreamResponse:
-    """Answer ``req`` with the mock or the configured upstream (first byte ready)."""
+    """Answer ``req`` with the mock (following ``scripts``) or the configured upstream, once
+    the first byte is ready."""
     settings = config.provider(req.provider)
     if settings.mode == "upstream" and settings.upstream_base_url:
         return await _pass_through(req, settings.upstream_base_url)
-    return await mock_response(req, config, created)
+    return await mock_response(req, config, created, scripts)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import dataclasses
 import threading
 from typing import Any
 
@@ -29,10 +28,11 @@ from cf_ai_gateway import (
     GatewayClient,
     GatewayOptions,
     Surface,
+    clients_for,
     model_for_base_url,
     options_from_value,
     parse_base_url,
-    shared_clients,
+    resolve_gateway,
 )
 from cf_ai_gateway import wire as _wire
 from cf_ai_gateway.chat import looks_like_credential
@@ -241,25 +241,16 @@ class GatewaySettings(BaseModel):
             ]
             if clash:
                 raise ValueError(f"pass either gateway= or {', '.join(clash)}, not both")
-            gateway = self.gateway
-            if token and "cf_aig_token" in self.model_fields_set:
-                gateway = dataclasses.replace(gateway, token=token)
-        elif self.gateway_url and self.base_url:
-            raise ValueError("pass either gateway_url= or base_url=, not both")
-        elif self.gateway_url:
-            extra = {"account_id": self.account_id} if self.account_id else {}
-            gateway = Gateway.from_url(self.gateway_url, token=token, **extra)
-        elif self.base_url:
-            gateway = Gateway.from_base_url(
-                self.base_url,
-                token=token,
-                account_id=self.account_id,
-                gateway_id=self.gateway_id,
-            )
-        else:
-            gateway = Gateway.from_env(
-                account_id=self.account_id, gateway_id=self.gateway_id, token=token
-            )
+        # a token read from the environment does not replace the one of a gateway= you built
+        keep_token = self.gateway is not None and "cf_aig_token" not in self.model_fields_set
+        gateway = resolve_gateway(
+            gateway=self.gateway,
+            gateway_url=self.gateway_url,
+            base_url=self.base_url,
+            account_id=self.account_id,
+            gateway_id=self.gateway_id,
+            token=None if keep_token else token,
+        )
         self._gateway = gateway
         # Mirror the resolved configuration into the plain fields, so that repr, LangChain
         # serialization and `load()` see (and rebuild) the same gateway. The token travels as
@@ -311,12 +302,9 @@ class GatewaySettings(BaseModel):
             max_retries=self.max_retries,
             default_headers=tuple(sorted((self.default_headers or {}).items())),
         )
-        if self.http_client is None and self.http_async_client is None:
-            pair = shared_clients(config)
-        else:
-            pair = ClientPair(
-                config, http_client=self.http_client, http_async_client=self.http_async_client
-            )
+        pair = clients_for(
+            config, http_client=self.http_client, http_async_client=self.http_async_client
+        )
         self._clients[surface] = pair
         return pair
 

@@ -141,6 +141,7 @@ def test_invoke_request_and_response_metadata(fake: FakeGateway) -> None:
         "log_id": "01JLOG",
         "event_id": "evt-1",
         "status_code": 200,
+        "attempts": 1,  # the core client's sends (1 + its retries)
     }
     assert msg.usage_metadata == {
         "input_tokens": 9,

@@ -2,31 +2,30 @@
 arguments, then the environment, then LiteLLM's per-call ``api_base`` / ``api_key``.
 
 No LiteLLM import here. All URL, credential and client logic is the core's
-(:meth:`~cf_ai_gateway.Gateway.from_base_url`, :func:`~cf_ai_gateway.model_for_base_url`,
-:func:`~cf_ai_gateway.shared_clients`); this module only decides which layer wins.
+(:func:`~cf_ai_gateway.resolve_gateway`, :func:`~cf_ai_gateway.model_for_base_url`,
+:func:`~cf_ai_gateway.clients_for`); this module only decides which layer wins.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
 import threading
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypedDict
 
 import httpx
 from cf_ai_gateway import (
-    ENV_TOKEN,
     ClientConfig,
     ClientPair,
     Gateway,
     GatewayOptions,
     Surface,
+    clients_for,
     model_for_base_url,
     options_from_value,
     parse_base_url,
     provider_api_key_from_env,
-    shared_clients,
+    resolve_gateway,
 )
 from cf_ai_gateway.chat import check_fallback_model
 
@@ -51,14 +50,6 @@ def _secret(value: str | None, name: str) -> str | None:
     if any(c in value for c in "\r\n"):
         raise ValueError(f"{name} must be a single line")
     return value or None
-
-
-def _env_token() -> str | None:
-    for name in ENV_TOKEN:
-        value = os.environ.get(name, "").strip()
-        if value:
-            return value
-    return None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -138,16 +129,20 @@ class ProviderSettings:
         self._http_client = options.get("http_client")
         self._http_async_client = options.get("http_async_client")
         self._lock = threading.Lock()
-        self._default: Gateway | None = None
-        self._from_base: dict[tuple[str, str | None], tuple[Gateway, Surface, str]] = {}
-        self._private_pairs: dict[ClientConfig, ClientPair] = {}
         self._targets: dict[tuple[str, str | None, str | None, str | None, int], Target] = {}
-        if isinstance(gateway, str):
-            self._default = self._with_token(Gateway.from_url(gateway))
+        # a gateway given as a URL is parsed now: a bad one fails register(), not a call
+        self._registered = (
+            resolve_gateway(
+                gateway=gateway if isinstance(gateway, Gateway) else None,
+                gateway_url=gateway if isinstance(gateway, str) else None,
+                token=self._token,
+            )
+            if gateway is not None
+            else None
+        )
 
     def __repr__(self) -> str:
-        gateway = self._gateway_arg if isinstance(self._gateway_arg, Gateway) else None
-        where = repr(gateway) if gateway else repr(self._default) if self._default else "env"
+        where = repr(self._registered) if self._registered else "env"
         return (
             f"ProviderSettings(gateway={where}, api_key={'***' if self._api_key else None}, "
             f"options={self.options!r}, fallback_models={list(self.fallback_models)!r}, "
@@ -156,43 +151,21 @@ class ProviderSettings:
 
     # --- gateway ------------------------------------------------------------------------
 
-    def _token_for(self, gateway_token: str | None) -> str | None:
-        """The gateway token: ``register(token=...)``, else the gateway's own, else the token
-        of the registered :class:`~cf_ai_gateway.Gateway` (calls with another ``api_base``
-        usually stay in the same account), else ``CF_AIG_TOKEN``."""
-        given = self._gateway_arg.token if isinstance(self._gateway_arg, Gateway) else None
-        return self._token or gateway_token or given or _env_token()
-
-    def _with_token(self, gateway: Gateway, token: str | None = None) -> Gateway:
-        chosen = token or self._token_for(gateway.token)
-        return gateway if chosen == gateway.token else dataclasses.replace(gateway, token=chosen)
-
-    def default_gateway(self) -> Gateway:
-        """The gateway of calls without ``api_base``: ``register(gateway=...)``, else the
-        environment (``CF_AIG_URL`` or ``CF_ACCOUNT_ID`` + ``CF_GATEWAY_ID``, ``CF_AIG_TOKEN``)."""
-        with self._lock:
-            if self._default is None:
-                given = self._gateway_arg
-                base = given if isinstance(given, Gateway) else Gateway.from_env()
-                self._default = self._with_token(base)
-            return self._default
-
-    def _gateway_for_base(self, api_base: str) -> tuple[Gateway, Surface, str]:
-        """``api_base`` parsed once: the gateway it names, the surface it implies (a REST API
-        URL means the REST surface), and the URL itself for qualifying model names."""
-        key = (api_base, self._token)
-        with self._lock:
-            found = self._from_base.get(key)
-        if found is None:
-            parsed = parse_base_url(api_base, "api_base")
-            gateway = Gateway.from_base_url(api_base, token=self._token_for(None), param="api_base")
-            surface: Surface = "rest" if parsed.surface == "rest" else self.surface
-            found = (gateway, surface, api_base)
-            with self._lock:
-                if len(self._from_base) > 256:
-                    self._from_base.clear()
-                self._from_base[key] = found
-        return found
+    def _gateway(self, api_base: str | None, token: str | None) -> tuple[Gateway, Surface]:
+        """The gateway of a call and the surface it implies. The token: the call's
+        ``cf-aig-authorization`` header, else ``register(token=...)``, else the registered
+        gateway's (also for another ``api_base``: usually the same account), else
+        ``CF_AIG_TOKEN``."""
+        token = token or self._token
+        if api_base:
+            if token is None and self._registered is not None:
+                token = self._registered.token
+            gateway = resolve_gateway(base_url=api_base, token=token, base_url_param="api_base")
+            rest = parse_base_url(api_base, "api_base").surface == "rest"
+            return gateway, "rest" if rest else self.surface
+        if self._registered is not None:
+            return resolve_gateway(gateway=self._registered, token=token), self.surface
+        return resolve_gateway(token=token), self.surface  # the environment, on first use
 
     # --- per call -----------------------------------------------------------------------
 
@@ -215,31 +188,16 @@ class ProviderSettings:
         found = self._targets.get(cache_key)
         if found is not None:
             return found
-        surface = self.surface
+        gateway, surface = self._gateway(api_base, token)
         if api_base:
-            gateway, surface, base = self._gateway_for_base(api_base)
-            model = model_for_base_url(model, base)
-        else:
-            gateway = self.default_gateway()
-        if token is not None:
-            gateway = self._with_token(gateway, token)
+            model = model_for_base_url(model, api_base)
         config = ClientConfig(gateway, surface=surface, api_key=key, max_retries=retries)
-        target = Target(self._pair(config), model)
+        pair = clients_for(
+            config, http_client=self._http_client, http_async_client=self._http_async_client
+        )
+        target = Target(pair, model)
         with self._lock:
             if len(self._targets) >= _TARGETS_MAX:
                 self._targets.pop(next(iter(self._targets)))
             self._targets[cache_key] = target
         return target
-
-    def _pair(self, config: ClientConfig) -> ClientPair:
-        if self._http_client is None and self._http_async_client is None:
-            return shared_clients(config)
-        with self._lock:  # your own httpx clients: a private pair per configuration
-            pair = self._private_pairs.get(config)
-            if pair is None:
-                pair = self._private_pairs[config] = ClientPair(
-                    config,
-                    http_client=self._http_client,
-                    http_async_client=self._http_async_client,
-                )
-            return pair

@@ -70,6 +70,9 @@ def _map(err: core.GatewayError, message: str, model: str, url: str | None) -> E
         if status == 403:
             return lx.PermissionDeniedError(response=_response(err, 403, url), **kw)
         return lx.AuthenticationError(response=_response(err, 401, url), **kw)
+    if isinstance(err, core.EdgeBlockedError):
+        # Cloudflare's edge refused the client (a zone security rule): access denied
+        return lx.PermissionDeniedError(response=_response(err, 403, url), **kw)
     if isinstance(err, core.ByokCredentialError):
         # the deployment's credentials are misconfigured: what a bad key is to the Router
         return lx.AuthenticationError(response=_response(err, 401, url), **kw)
@@ -83,7 +86,7 @@ def _map(err: core.GatewayError, message: str, model: str, url: str | None) -> E
         if err.provider_code in _CONTEXT_OVERFLOW_CODES:
             return lx.ContextWindowExceededError(response=_response(err, 400, url), **kw)
         return lx.BadRequestError(response=_response(err, 400, url), **kw)
-    if isinstance(err, core.RateLimitError):
+    if isinstance(err, core.RateLimitError):  # a spend limit (2041) too: a 429 to LiteLLM
         return lx.RateLimitError(response=_response(err, 429, url), **kw)
     if isinstance(err, core.GatewayTimeoutError):
         return lx.Timeout(exception_status_code=status or 408, **kw)

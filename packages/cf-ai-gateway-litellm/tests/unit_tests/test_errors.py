@@ -63,7 +63,21 @@ CASES = [
         lambda: provider_error(404, "model not found", "model_not_found"),
         lx.NotFoundError,
         404,
-        core.BadRequestError,
+        core.ModelNotFoundError,
+        None,
+    ),
+    (
+        lambda: gateway_error(429, 2041, "spend limit", **{"retry-after": "30"}),
+        lx.RateLimitError,
+        429,
+        core.SpendLimitError,
+        2041,
+    ),
+    (
+        lambda: httpx.Response(403, text="error code: 1010"),
+        lx.PermissionDeniedError,
+        403,
+        core.EdgeBlockedError,
         None,
     ),
     (

@@ -30,7 +30,13 @@ from .client import (
     ChatCompletionStream,
     GatewayClient,
 )
-from .client_pool import ClientConfig, ClientPair, close_shared_clients, shared_clients
+from .client_pool import (
+    ClientConfig,
+    ClientPair,
+    clients_for,
+    close_shared_clients,
+    shared_clients,
+)
 from .config import (
     ENV_PROVIDER_API_KEY,
     ENV_TOKEN,
@@ -39,12 +45,15 @@ from .config import (
     model_for_base_url,
     parse_base_url,
     provider_api_key_from_env,
+    resolve_gateway,
+    token_from_env,
 )
 from .errors import (
     BadRequestError,
     ByokCredentialError,
     ContentBlockedError,
     DLPBlockedError,
+    EdgeBlockedError,
     GatewayAuthenticationError,
     GatewayConnectionError,
     GatewayError,
@@ -58,6 +67,7 @@ from .errors import (
     ProviderAuthenticationError,
     ProviderError,
     RateLimitError,
+    SpendLimitError,
     StreamInterruptedError,
 )
 from .options import (
@@ -137,6 +147,7 @@ __all__ = [
     "ContentBlockedError",
     "CustomCost",
     "DLPBlockedError",
+    "EdgeBlockedError",
     "Gateway",
     "GatewayAuthenticationError",
     "GatewayClient",
@@ -165,6 +176,7 @@ __all__ = [
     "ProviderError",
     "RateLimitError",
     "RetryPolicy",
+    "SpendLimitError",
     "StreamInterruptedError",
     "Surface",
     "ToolCall",
@@ -175,6 +187,7 @@ __all__ = [
     "cache_key_for",
     "check_chat_model",
     "check_step_model",
+    "clients_for",
     "close_shared_clients",
     "get_provider",
     "merge_options",
@@ -184,6 +197,8 @@ __all__ = [
     "parse_base_url",
     "parse_gateway_url",
     "provider_api_key_from_env",
+    "resolve_gateway",
     "shared_clients",
     "split_model",
+    "token_from_env",
 ]

@@ -5,13 +5,13 @@ from anything shown later). Reading responses is ``_responses``; the retry loop 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import wire
 from ._version import __version__
 from .config import Gateway, GatewayConfigError
-from .errors import ErrorSource
+from .errors import ErrorContext, ErrorSource
 from .options import GatewayOptions
 from .providers import auth_headers, check_chat_model, get_provider, split_model
 from .universal import UniversalStep
@@ -29,6 +29,8 @@ class PreparedRequest:
     secrets: tuple[str, ...]
     source: ErrorSource = "gateway"
     """Which API the request goes to; its errors are mapped accordingly."""
+    context: ErrorContext = field(default_factory=ErrorContext)
+    """What the request carries (surface, ids, gateway token, provider key), for its errors."""
 
     def describe(self) -> str:
         """Method and path for logs: no host-specific ids beyond the path, no headers."""
@@ -92,6 +94,27 @@ class RequestBuilder:
     def _key(self, api_key: str | None) -> str | None:
         return api_key if api_key is not None else self.api_key
 
+    def _context(
+        self,
+        surface: str,
+        options: GatewayOptions | None,
+        *,
+        provider: str | None = None,
+        caller_key: bool | None = None,
+        steps: tuple[tuple[str, bool], ...] = (),
+    ) -> ErrorContext:
+        merged = self.gateway.options.merge(options)
+        return ErrorContext(
+            surface=surface,
+            account_id=self.gateway.account_id,
+            gateway_id=self.gateway.gateway_id,
+            gateway_auth_sent=bool(self.gateway.token),
+            provider=provider,
+            caller_key=caller_key,
+            byok_alias=merged.byok_alias,
+            steps=steps,
+        )
+
     # --- requests ---------------------------------------------------------------------------
 
     def chat(
@@ -130,7 +153,15 @@ class RequestBuilder:
             url = self.gateway.provider_url(provider, provider.chat_path)
             headers.update(auth_headers(provider, key))
         headers.update(extra_headers or {})
-        return PreparedRequest("POST", url, headers, payload, self._secrets(api_key))
+        context = self._context(
+            chosen,
+            options,
+            provider=provider.slug if provider is not None else None,
+            caller_key=key is not None or _carries_credential(extra_headers),
+        )
+        return PreparedRequest(
+            "POST", url, headers, payload, self._secrets(api_key), context=context
+        )
 
     def _rest_headers(self, headers: dict[str, str], key: str | None, endpoint: str) -> str:
         if key is not None:
@@ -168,10 +199,19 @@ class RequestBuilder:
             )
         payload["model"] = model
         headers = self._gateway_headers(options)
-        headers.update(auth_headers(provider, self._key(api_key)))
+        key = self._key(api_key)
+        headers.update(auth_headers(provider, key))
         headers.update(extra_headers or {})
         url = self.gateway.provider_url(provider, provider.embeddings_path)
-        return PreparedRequest("POST", url, headers, payload, self._secrets(api_key))
+        context = self._context(
+            "provider",
+            options,
+            provider=provider.slug,
+            caller_key=key is not None or _carries_credential(extra_headers),
+        )
+        return PreparedRequest(
+            "POST", url, headers, payload, self._secrets(api_key), context=context
+        )
 
     def universal(
         self,
@@ -184,6 +224,7 @@ class RequestBuilder:
             raise ValueError("steps must be a non-empty sequence of UniversalStep")
         body: list[dict[str, Any]] = []
         secrets = list(self._secrets(None))
+        step_context: list[tuple[str, bool]] = []
         for i, step in enumerate(steps):
             if isinstance(step, Mapping):
                 try:
@@ -194,9 +235,21 @@ class RequestBuilder:
                 raise TypeError(f"steps[{i}] must be a UniversalStep, not {type(step).__name__}")
             body.append(step.to_dict())
             secrets.extend(_credential_values(step.headers))
+            step_context.append((step.provider, _carries_credential(step.headers)))
         headers = self._gateway_headers(options)
         headers.update(extra_headers or {})
-        return PreparedRequest("POST", self.gateway.universal_url(), headers, body, tuple(secrets))
+        context = self._context("universal", options, steps=tuple(step_context))
+        return PreparedRequest(
+            "POST", self.gateway.universal_url(), headers, body, tuple(secrets), context=context
+        )
+
+
+def _carries_credential(headers: Mapping[str, str] | None) -> bool:
+    """Whether ``headers`` carry a provider credential (any secret header but the gateway's)."""
+    return any(
+        name.lower() in wire.SECRET_HEADERS and name.lower() != wire.H_AUTHORIZATION
+        for name in headers or {}
+    )
 
 
 def _credential_values(headers: Mapping[str, str]) -> list[str]:

@@ -25,6 +25,19 @@ from .response_info import GatewayResponseInfo
 
 logger = logging.getLogger("cf_ai_gateway")
 
+ATTEMPTS_EXTENSION = "cf_aig_attempts"
+"""Where the retry drivers leave, on a 2xx ``httpx.Response``, how many sends it took."""
+
+
+def response_info(response: httpx.Response) -> GatewayResponseInfo:
+    """What the gateway said about a 2xx response, with the attempts it took this client."""
+    attempts = response.extensions.get(ATTEMPTS_EXTENSION)
+    return GatewayResponseInfo.from_headers(
+        response.headers,
+        status_code=response.status_code,
+        attempts=attempts if isinstance(attempts, int) else None,
+    )
+
 
 @dataclass(frozen=True)
 class GatewayResult:
@@ -41,14 +54,15 @@ def read_result(req: PreparedRequest, response: httpx.Response) -> GatewayResult
     body is not JSON."""
     status = response.status_code
     lower = {k.lower(): v for k, v in response.headers.items()}
-    info = GatewayResponseInfo.from_headers(lower, status_code=status)
+    info = response_info(response)
     logger.debug(
-        "%s -> %s (cache=%s log_id=%s step=%s)",
-        req.describe(),
+        "%s -> %s (cache=%s log_id=%s step=%s attempts=%s)",
+        redact(req.describe(), req.secrets),
         status,
         info.cache_status,
         info.log_id,
         info.step,
+        info.attempts,
     )
     try:
         data = json.loads(response.content)
@@ -71,8 +85,14 @@ def read_error(req: PreparedRequest, response: httpx.Response) -> GatewayError:
         response.content,
         secrets=req.secrets,
         source=req.source,
+        context=req.context,
     )
-    logger.debug("%s -> %s %s", req.describe(), response.status_code, type(err).__name__)
+    logger.debug(
+        "%s -> %s %s",
+        redact(req.describe(), req.secrets),
+        response.status_code,
+        type(err).__name__,
+    )
     return err
 
 

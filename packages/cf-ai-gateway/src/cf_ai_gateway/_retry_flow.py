@@ -11,21 +11,30 @@ policy gives up, the flow raises the typed ``GatewayError`` of the last attempt 
 error keeps the httpx exception as its ``__cause__``). :func:`send_with_retries` is the
 synchronous driver, read it as the reference; :func:`asend_with_retries` is its async twin, line
 for line. A client calls one of them and never loops itself.
+
+What it did is visible: every retry is logged at INFO on the ``cf_ai_gateway`` logger (the
+attempt, the reason, the delay and where it came from, the gateway's log id; never a header or
+a body, so never a credential), and the attempts made travel with the outcome: a 2xx response
+carries them in ``response.extensions[ATTEMPTS_EXTENSION]`` (read into
+``GatewayResponseInfo.attempts``), the final error in ``error.info.attempts``.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import httpx
 
+from . import wire
 from ._requests import PreparedRequest
-from ._responses import read_error, transport_error
+from ._responses import ATTEMPTS_EXTENSION, read_error, transport_error
+from .errors import GatewayError, redact
 from .retry import RetryPolicy
 
 __all__ = [
+    "ATTEMPTS_EXTENSION",
     "SEND",
     "Outcome",
     "RetryFlow",
@@ -64,25 +73,83 @@ def retry_flow(req: PreparedRequest, policy: RetryPolicy) -> RetryFlow:
 
     Every failure becomes a typed error first (the server's ``retry-after-ms``,
     ``Retry-After`` and ``x-should-retry`` are read then); ``policy.delay_for`` turns it into
-    the wait before the next attempt, or ``None`` to raise it.
+    the wait before the next attempt, or ``None`` to raise it, with the attempts made on its
+    ``info``.
     """
-    retries = 0
+    attempts = 0
     while True:
         outcome = yield SEND
         if outcome is None:
             raise RuntimeError("the retry flow was answered None after SEND: a driver bug")
+        attempts += 1
         if isinstance(outcome, httpx.HTTPError):
             error = transport_error(outcome, req)
         else:
             error = read_error(req, outcome)
-        retries += 1
-        delay = policy.delay_for(retries, error)
+        error.info = replace(error.info, attempts=attempts)
+        delay = policy.delay_for(attempts, error)
         if delay is None:
+            if attempts > 1:
+                logger.info(
+                    "%s: giving up after %d attempts: %s",
+                    redact(req.describe(), req.secrets),
+                    attempts,
+                    _reason(error),
+                    extra=_fields(attempts, _reason(error), None, error),
+                )
             raise error
-        logger.debug(
-            "%s: retry %d in %.2f s after %s", req.describe(), retries, delay, type(error).__name__
-        )
+        _log_retry(req, policy, attempts, delay, error)
         yield Sleep(delay)
+
+
+def _reason(error: GatewayError) -> str:
+    """Why an attempt failed, in a few words: the status and class, or the transport error."""
+    if error.status_code is not None:
+        return f"HTTP {error.status_code} {type(error).__name__}"
+    cause = error.__cause__
+    return type(cause).__name__ if cause is not None else type(error).__name__
+
+
+def _fields(
+    attempt: int, reason: str, delay: float | None, error: GatewayError
+) -> dict[str, object]:
+    """The retry's facts as ``LogRecord`` attributes (for structured logging and tests)."""
+    return {
+        "cf_aig_attempt": attempt,
+        "cf_aig_reason": reason,
+        "cf_aig_delay": delay,
+        "cf_aig_log_id": error.log_id,
+        "cf_aig_status": error.status_code,
+    }
+
+
+def _log_retry(
+    req: PreparedRequest, policy: RetryPolicy, attempt: int, delay: float, error: GatewayError
+) -> None:
+    """One INFO line per retry: which attempt failed and why, how long until the next one and
+    whether the server asked for that wait, the gateway's log id, and the gateway's own
+    upstream attempts behind each of ours (``cf-aig-max-attempts``) when the request set them."""
+    source = "the server's Retry-After" if error.retry_after is not None else "backoff"
+    reason = _reason(error)
+    gateway_attempts = req.headers.get(wire.H_MAX_ATTEMPTS)
+    behind = (
+        f"; each attempt is up to {gateway_attempts} upstream attempts at the gateway "
+        f"({wire.H_MAX_ATTEMPTS})"
+        if gateway_attempts and gateway_attempts != "1"
+        else ""
+    )
+    logger.info(
+        "%s: attempt %d of %d failed (%s, log id %s); retrying in %.2f s (%s)%s",
+        redact(req.describe(), req.secrets),
+        attempt,
+        policy.max_retries + 1,
+        reason,
+        error.log_id or "none",
+        delay,
+        source,
+        behind,
+        extra=_fields(attempt, reason, delay, error),
+    )
 
 
 def send_with_retries(
@@ -99,15 +166,18 @@ def send_with_retries(
     the typed ``GatewayError``."""
     flow = retry_flow(req, policy)
     outcome: Outcome | None = None
+    attempts = 0
     while True:
         step = flow.send(outcome)  # raises the final GatewayError
         outcome = None
         if isinstance(step, Sleep):
             sleep(step.seconds)
             continue
+        attempts += 1
         try:
             response = http.send(build(), stream=stream)
             if response.is_success:
+                response.extensions[ATTEMPTS_EXTENSION] = attempts
                 return response
             try:
                 response.read()
@@ -130,15 +200,18 @@ async def asend_with_retries(
     """The async twin of :func:`send_with_retries`."""
     flow = retry_flow(req, policy)
     outcome: Outcome | None = None
+    attempts = 0
     while True:
         step = flow.send(outcome)  # raises the final GatewayError
         outcome = None
         if isinstance(step, Sleep):
             await sleep(step.seconds)
             continue
+        attempts += 1
         try:
             response = await http.send(build(), stream=stream)
             if response.is_success:
+                response.extensions[ATTEMPTS_EXTENSION] = attempts
                 return response
             try:
                 await response.aread()

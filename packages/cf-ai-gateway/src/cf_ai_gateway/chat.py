@@ -62,6 +62,7 @@ __all__ = [
     "options_from_headers",
     "qualified_model_name",
     "reasoning_of",
+    "routed_model_name",
     "text_of",
     "tool_choice_param",
 ]
@@ -298,13 +299,21 @@ def qualified_model_name(
 ) -> str:
     """The answering model as ``"{provider}/{model}"``, so it can be fed back as a model.
 
-    Dynamic routes name what answered in ``cf-aig-provider``/``cf-aig-model``; otherwise the
-    upstream's own ``model`` field is prefixed with the requested provider. A model name
-    without a known provider prefix (a REST API catalogue name) is returned as given.
+    The Auto Router names what it chose in ``cf-aig-routed-model`` and dynamic routes in
+    ``cf-aig-provider``/``cf-aig-model``: those win. Otherwise the upstream's own ``model``
+    field is prefixed with the requested provider. A model name without a known provider
+    prefix (a REST API catalogue name) is returned as given.
 
     >>> qualified_model_name("openai/gpt-4o-mini", "gpt-4o-mini-2024-07-18")
     'openai/gpt-4o-mini-2024-07-18'
+    >>> qualified_model_name("cloudflare/auto", "claude-sonnet-5",
+    ...                      GatewayResponseInfo(routed_model="anthropic/claude-sonnet-5"))
+    'anthropic/claude-sonnet-5'
     """
+    if info is not None and info.routed_model:
+        return routed_model_name(info.routed_model)
+    if requested == wire.AUTO_MODEL:
+        return response_model or requested  # no routing header: the upstream's word only
     provider, _, rest = requested.partition("/")
     if info is not None and info.model:
         prov = info.provider or (provider if provider != DYNAMIC_PREFIX else None)
@@ -321,6 +330,15 @@ def qualified_model_name(
     if name.startswith(f"{provider}/"):
         return name
     return f"{provider}/{name}"
+
+
+_WORKERS_AI_MODEL = ("@cf/", "@hf/")
+
+
+def routed_model_name(routed: str) -> str:
+    """A ``cf-aig-routed-model`` value as a model name to send again: ``provider/model`` as
+    sent, a Workers AI catalogue name (``@cf/...``) under ``workers-ai/``."""
+    return f"workers-ai/{routed}" if routed.startswith(_WORKERS_AI_MODEL) else routed
 
 
 def _str_or_none(value: Any) -> str | None:
@@ -404,8 +422,16 @@ class ChatCall:
         return steps
 
     def answered_model(self, info: GatewayResponseInfo) -> str:
-        """The model that answered: the fallback step named by ``cf-aig-step``, else the
-        primary model."""
+        """The model that answered: the one the Auto Router routed to (``cf-aig-routed-model``,
+        for ``cloudflare/auto``), the fallback step named by ``cf-aig-step``, else the primary
+        model.
+
+        >>> ChatCall(wire.AUTO_MODEL, {"messages": [{"role": "user", "content": "Hi"}]}
+        ...          ).answered_model(GatewayResponseInfo(routed_model="openai/gpt-5-mini"))
+        'openai/gpt-5-mini'
+        """
+        if info.routed_model:
+            return routed_model_name(info.routed_model)
         if not self.fallback_models:
             return self.model
         step = info.step if info.step is not None else 0
@@ -449,24 +475,42 @@ class ToolCall:
             "function": {"name": self.name, "arguments": self.arguments},
         }
 
+    @classmethod
+    def from_openai(cls, value: Any) -> ToolCall | None:
+        """A tool call from an OpenAI ``tool_calls`` entry in any shape a framework keeps it:
+        a dict, or an object with ``id`` and ``function.name``/``function.arguments``
+        attributes (``openai`` SDK objects, pydantic models). Arguments that are not a
+        string are JSON-encoded; ``None`` when ``value`` is not a function tool call.
+
+        >>> ToolCall.from_openai({"id": "c1", "function": {"name": "f", "arguments": {"x": 1}}})
+        ToolCall(id='c1', name='f', arguments='{"x": 1}')
+        """
+        if isinstance(value, Mapping):
+            kind, call_id, function = value.get("type"), value.get("id"), value.get("function")
+        else:
+            kind = getattr(value, "type", None)
+            call_id = getattr(value, "id", None)
+            function = getattr(value, "function", None)
+        if kind not in (None, "function") or function is None:
+            return None
+        if isinstance(function, Mapping):
+            name, arguments = function.get("name"), function.get("arguments")
+        else:
+            name = getattr(function, "name", None)
+            arguments = getattr(function, "arguments", None)
+        if not isinstance(arguments, str):
+            arguments = "" if arguments is None else json.dumps(arguments, ensure_ascii=False)
+        return cls(id=_str_or_none(call_id), name=str(name or ""), arguments=arguments)
+
 
 def _tool_calls_of(message: Mapping[str, Any]) -> tuple[ToolCall, ...]:
     calls = []
     for raw in message.get("tool_calls") or []:
         if not isinstance(raw, Mapping):
             continue
-        function = raw.get("function")
-        function = function if isinstance(function, Mapping) else {}
-        arguments = function.get("arguments")
-        if not isinstance(arguments, str):
-            arguments = "" if arguments is None else json.dumps(arguments, ensure_ascii=False)
-        calls.append(
-            ToolCall(
-                id=_str_or_none(raw.get("id")),
-                name=str(function.get("name") or ""),
-                arguments=arguments,
-            )
-        )
+        call = ToolCall.from_openai({**raw, "type": None, "function": raw.get("function") or {}})
+        if call is not None:
+            calls.append(call)
     return tuple(calls)
 
 

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
 from ._requests import PreparedRequest, RequestBuilder
-from ._responses import GatewayResult, read_result
+from ._responses import GatewayResult, read_result, response_info
 from ._retry_flow import asend_with_retries, send_with_retries
 from ._streams import AsyncChatCompletionStream, ChatCompletionStream
 from .chat import (
@@ -37,9 +37,6 @@ from .retry import RetryPolicy
 from .universal import UniversalStep
 from .wire import Surface
 
-if TYPE_CHECKING:  # imported on first use: the management client is not needed to chat
-    from .management import AsyncManagementClient, ManagementClient
-
 __all__ = [
     "DEFAULT_TIMEOUT",
     "AsyncChatCompletionStream",
@@ -55,24 +52,7 @@ DEFAULT_TIMEOUT = 120.0
 
 def _stream_info(response: httpx.Response) -> GatewayResponseInfo:
     """What the gateway said about a stream, from its headers (known before the first chunk)."""
-    return GatewayResponseInfo.from_headers(response.headers, status_code=response.status_code)
-
-
-def _deprecated(name: str, replacement: str) -> None:
-    import warnings
-
-    warnings.warn(
-        f"GatewayClient.{name}() is deprecated: use ManagementClient.{replacement}() "
-        "(cf_ai_gateway.ManagementClient.from_gateway(gateway)), which is typed and paginated",
-        DeprecationWarning,
-        stacklevel=3,
-    )
-
-
-def _logs_path(gateway: Gateway) -> str:
-    """The management API path of a gateway's logs, relative to ``.../ai-gateway/``."""
-    gateway.logs_url()  # raises GatewayConfigError without an account and gateway id
-    return f"gateways/{gateway.gateway_id}/logs"
+    return response_info(response)
 
 
 class _ClientBase:
@@ -258,27 +238,6 @@ class GatewayClient(_ClientBase):
         req = self._builder.universal(steps, options=options, extra_headers=extra_headers)
         return self._json(req, timeout)
 
-    def _management(self) -> ManagementClient:
-        from .management import ManagementClient
-
-        return ManagementClient.from_gateway(
-            self.gateway, http_client=self._http, retry=self.retry, timeout=self.timeout
-        )
-
-    def list_logs(self, **params: Any) -> list[dict[str, Any]]:
-        """Deprecated alias: use :class:`~cf_ai_gateway.ManagementClient` (typed, paginated).
-        One page of this gateway's logs as raw dicts (``page``, ``per_page``, ``order_by``,
-        ``order_by_direction``, ``filters``, ... passed through as query parameters)."""
-        _deprecated("list_logs", "list_logs")
-        body = self._management().request("GET", _logs_path(self.gateway), params=params)
-        return list(body.get("result") or [])
-
-    def get_log(self, log_id: str) -> dict[str, Any]:
-        """Deprecated alias: use ``ManagementClient.get_log`` (a typed ``LogEntry``). One log
-        entry as a raw dict."""
-        _deprecated("get_log", "get_log")
-        return dict(self._management().get_log(log_id).raw)
-
     # --- the adapter kit: chat with server-side fallbacks -----------------------------------
 
     def chat(self, call: ChatCall, *, timeout: float | None = None) -> ChatReply:
@@ -422,26 +381,6 @@ class AsyncGatewayClient(_ClientBase):
         """Async :meth:`GatewayClient.universal`."""
         req = self._builder.universal(steps, options=options, extra_headers=extra_headers)
         return await self._json(req, timeout)
-
-    def _management(self) -> AsyncManagementClient:
-        from .management import AsyncManagementClient
-
-        return AsyncManagementClient.from_gateway(
-            self.gateway, http_client=self._http, retry=self.retry, timeout=self.timeout
-        )
-
-    async def list_logs(self, **params: Any) -> list[dict[str, Any]]:
-        """Deprecated alias of :meth:`GatewayClient.list_logs`: use
-        :class:`~cf_ai_gateway.AsyncManagementClient`."""
-        _deprecated("list_logs", "list_logs")
-        body = await self._management().request("GET", _logs_path(self.gateway), params=params)
-        return list(body.get("result") or [])
-
-    async def get_log(self, log_id: str) -> dict[str, Any]:
-        """Deprecated alias of :meth:`GatewayClient.get_log`: use
-        ``AsyncManagementClient.get_log``."""
-        _deprecated("get_log", "get_log")
-        return dict((await self._management().get_log(log_id)).raw)
 
     # --- the adapter kit: chat with server-side fallbacks -----------------------------------
 

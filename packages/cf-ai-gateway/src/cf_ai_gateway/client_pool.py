@@ -40,6 +40,7 @@ __all__ = [
     "SHARED_CLIENTS_MAX",
     "ClientConfig",
     "ClientPair",
+    "clients_for",
     "close_shared_clients",
     "shared_clients",
 ]
@@ -164,6 +165,18 @@ class ClientPair:
         for client in mine:
             await client.aclose()
 
+    def __enter__(self) -> ClientPair:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> ClientPair:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
 
 _SHARED: OrderedDict[ClientConfig, ClientPair] = OrderedDict()
 _SHARED_LOCK = threading.Lock()
@@ -193,3 +206,16 @@ def close_shared_clients() -> None:
         _SHARED.clear()
     for pair in pairs:
         pair.close()
+
+
+def clients_for(
+    config: ClientConfig,
+    *,
+    http_client: httpx.Client | None = None,
+    http_async_client: httpx.AsyncClient | None = None,
+) -> ClientPair:
+    """The clients an adapter object uses: the shared pair of ``config``, or a private pair
+    around the httpx client(s) its user passed (never shared, closed or changed by us)."""
+    if http_client is None and http_async_client is None:
+        return shared_clients(config)
+    return ClientPair(config, http_client=http_client, http_async_client=http_async_client)

@@ -36,6 +36,8 @@ __all__ = [
     "model_for_base_url",
     "parse_base_url",
     "provider_api_key_from_env",
+    "resolve_gateway",
+    "token_from_env",
 ]
 
 ENV_ACCOUNT_ID = ("CF_ACCOUNT_ID", "CLOUDFLARE_ACCOUNT_ID")
@@ -88,6 +90,11 @@ def _env(names: tuple[str, ...], environ: Mapping[str, str]) -> str | None:
         if value:
             return value
     return None
+
+
+def token_from_env(environ: Mapping[str, str] | None = None) -> str | None:
+    """The gateway token from ``CF_AIG_TOKEN`` / ``CF_API_TOKEN`` / ``CLOUDFLARE_API_TOKEN``."""
+    return _env(ENV_TOKEN, os.environ if environ is None else environ)
 
 
 def provider_api_key_from_env(environ: Mapping[str, str] | None = None) -> str | None:
@@ -445,3 +452,48 @@ def model_for_base_url(model: str, base_url: str) -> str:
     if head in names or head == DYNAMIC_PREFIX:
         return model
     return f"{provider.unified_prefix or provider.slug}/{model}"
+
+
+def resolve_gateway(
+    *,
+    gateway: Gateway | None = None,
+    gateway_url: str | None = None,
+    base_url: str | None = None,
+    account_id: str | None = None,
+    gateway_id: str | None = None,
+    token: str | None = None,
+    base_url_param: str = "base_url",
+) -> Gateway:
+    """The gateway an adapter talks to, from whichever way its user handed one over.
+
+    In order: a ready ``gateway`` (``token``, when given, replaces its token); a pasted
+    ``gateway_url`` (:meth:`Gateway.from_url`); an OpenAI-style ``base_url``
+    (:meth:`Gateway.from_base_url`, named ``base_url_param`` in errors: ``api_base`` for
+    LiteLLM and LlamaIndex users); else the environment (:meth:`Gateway.from_env`).
+    ``account_id`` / ``gateway_id`` fill or override what the URL or environment gives; the
+    token comes from the environment (:func:`token_from_env`) when not given. Passing both a
+    ``gateway_url`` and a ``base_url`` is an error.
+
+    >>> resolve_gateway(gateway_url="https://gateway.ai.cloudflare.com/v1/acc/gw/compat",
+    ...                 token="t").gateway_id
+    'gw'
+    """
+    if gateway is not None:
+        return replace(gateway, token=token) if token else gateway
+    if gateway_url and base_url:
+        raise GatewayConfigError(
+            f"pass either gateway_url= or {base_url_param}=, not both (they name the gateway twice)"
+        )
+    token = token or token_from_env()
+    if gateway_url:
+        extra = {"account_id": account_id} if account_id else {}
+        return Gateway.from_url(gateway_url, token=token, **extra)
+    if base_url:
+        return Gateway.from_base_url(
+            base_url,
+            token=token,
+            account_id=account_id,
+            gateway_id=gateway_id,
+            param=base_url_param,
+        )
+    return Gateway.from_env(account_id=account_id, gateway_id=gateway_id, token=token)

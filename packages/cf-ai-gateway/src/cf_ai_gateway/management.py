@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -44,7 +45,7 @@ from .config import (
     Gateway,
     GatewayConfigError,
 )
-from .errors import InvalidResponseError
+from .errors import ErrorContext, InvalidResponseError
 from .management_models import (
     DynamicRoute,
     FilterValue,
@@ -202,8 +203,18 @@ class _Api:
             "accept": "application/json",
             wire.H_API_AUTHORIZATION: f"Bearer {self._token}",
         }
+        gateway = re.match(r"gateways/([^/?]+)", path.strip("/"))
+        context = ErrorContext(
+            "management", self.account_id, gateway[1] if gateway else self.gateway_id
+        )
         return PreparedRequest(
-            method.upper(), url, headers, json_body, (self._token,), source="management"
+            method.upper(),
+            url,
+            headers,
+            json_body,
+            (self._token,),
+            source="management",
+            context=context,
         )
 
     # --- gateways ---------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from types import MappingProxyType
 from typing import Any, Union
@@ -138,7 +138,14 @@ _HEADER_OF_FIELD: dict[str, str] = {
     "byok_alias": wire.H_BYOK_ALIAS,
     "zdr": wire.H_ZDR,
     "no_wholesale": wire.H_NO_WHOLESALE,
+    "allowed_models": wire.H_ALLOWED_MODELS,
+    "allowed_providers": wire.H_ALLOWED_PROVIDERS,
+    "session_id": wire.H_SESSION_ID,
+    "turn_id": wire.H_TURN_ID,
+    "no_session_affinity": wire.H_NO_SESSION_AFFINITY,
 }
+
+_LIST_FIELDS = ("allowed_models", "allowed_providers")
 
 
 @dataclass(frozen=True, eq=True)
@@ -153,12 +160,19 @@ class GatewayOptions:
     cache_ttl: int | None = None
     """Seconds, 60..2592000; ``0`` disables caching for this request."""
     skip_cache: bool | None = None
+    """``True`` bypasses the cache lookup for this request."""
     cache_key: str | None = None
+    """A custom cache key: requests with the same key share one cache entry. With gateway
+    caching off, the answer is still cached for five minutes."""
     collect_log: bool | None = None
+    """Overrides the gateway's log setting for this request, either way."""
     collect_log_payload: bool | None = None
+    """``False`` logs the metadata only, without request and response bodies
+    (``collect_log=False`` wins)."""
     metadata: Mapping[str, MetadataValue] | None = None
     """At most 5 entries of string/number/boolean values; keys may not start with ``cf.``."""
     event_id: str | None = None
+    """Your trace id for this request: echoed back in ``info.event_id`` and stored in the log."""
     request_timeout_ms: int | None = None
     """Milliseconds until the first byte of the upstream response."""
     max_attempts: int | None = None
@@ -166,20 +180,52 @@ class GatewayOptions:
     retry_delay_ms: int | None = None
     """Base delay between the gateway's upstream attempts, 0..5000 ms."""
     backoff: wire.Backoff | None = None
+    """How the delay between the gateway's upstream attempts grows."""
     custom_cost: CustomCost | Mapping[str, float] | None = None
+    """The cost the gateway records for this request: per-token prices, or one
+    ``total_cost``."""
     byok_alias: str | None = None
+    """Which stored provider key (BYOK) the gateway uses; the gateway's default alias is
+    ``default``."""
     zdr: bool | None = None
+    """Unified Billing: route only to zero-data-retention endpoints."""
     no_wholesale: bool | None = None
+    """Never fall back to Unified Billing: without a provider credential the request fails
+    (HTTP 400)."""
+    allowed_models: Sequence[str] | None = None
+    """Auto Router (``cloudflare/auto``): the models it may choose from, e.g.
+    ``["anthropic/*", "openai/gpt-5-mini"]``. ``*`` matches within one path segment (it does
+    not match ``/``), so a bare ``"*"`` is refused. Sent comma-separated."""
+    allowed_providers: Sequence[str] | None = None
+    """Auto Router: the providers it may choose from, e.g. ``["openai", "anthropic"]``. With
+    ``allowed_models`` too, a model must match both."""
+    session_id: str | None = None
+    """Auto Router session affinity: requests of one session keep one model for a turn."""
+    turn_id: str | None = None
+    """Auto Router: the turn this request belongs to (else detected from the messages)."""
+    no_session_affinity: bool | None = None
+    """Auto Router: ``True`` chooses a model for every request (no pinning for the turn)."""
 
     def __post_init__(self) -> None:
-        for name in ("skip_cache", "collect_log", "collect_log_payload", "zdr", "no_wholesale"):
+        for name in (
+            "skip_cache",
+            "collect_log",
+            "collect_log_payload",
+            "zdr",
+            "no_wholesale",
+            "no_session_affinity",
+        ):
             value = getattr(self, name)
             if value is not None and not isinstance(value, bool):
                 raise InvalidOptionError(name, value, "must be True or False")
-        for name in ("cache_key", "event_id", "byok_alias"):
+        for name in ("cache_key", "event_id", "byok_alias", "session_id", "turn_id"):
             value = getattr(self, name)
             if value is not None:
                 _check_header_text(name, value)
+        for name in _LIST_FIELDS:
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, _validated_list(name, value))
         self._check_ttl()
         self._check_int_range("max_attempts", wire.MAX_ATTEMPTS_MIN, wire.MAX_ATTEMPTS_MAX)
         self._check_int_range("retry_delay_ms", 0, wire.RETRY_DELAY_MAX_MS)
@@ -277,6 +323,8 @@ class GatewayOptions:
                 headers[header] = json.dumps(value.to_dict(), separators=(",", ":"))
             elif isinstance(value, Mapping):
                 headers[header] = json.dumps(dict(value), separators=(",", ":"))
+            elif isinstance(value, tuple):
+                headers[header] = wire.LIST_SEPARATOR.join(value)
             else:
                 headers[header] = str(value)
         return headers
@@ -326,6 +374,39 @@ def merge_options(*layers: GatewayOptions | None) -> GatewayOptions | None:
 
 def _rebuild_options(values: dict[str, Any]) -> GatewayOptions:
     return GatewayOptions(**values)
+
+
+def _validated_list(field: str, value: object) -> tuple[str, ...]:
+    """A list header's entries as a tuple: each a non-empty ASCII token without commas or
+    spaces (the header joins them with commas); a model pattern is not a bare ``*``."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        raise InvalidOptionError(field, value, "must be a list of strings, not a single string")
+    entries = tuple(value)
+    if not entries:
+        raise InvalidOptionError(field, list(entries), "must name at least one entry")
+    for entry in entries:
+        _check_header_text(field, entry)
+        if wire.LIST_SEPARATOR in entry or any(c.isspace() for c in entry):
+            raise InvalidOptionError(
+                field, list(entries), f"entry {entry!r} must not contain a comma or whitespace"
+            )
+        if field == "allowed_providers" and "/" in entry:
+            raise InvalidOptionError(
+                field,
+                list(entries),
+                f"entry {entry!r} is a model; a provider is one name such as 'openai' "
+                "(use allowed_models for models)",
+            )
+        if field == "allowed_models" and entry == wire.MODEL_WILDCARD:
+            raise InvalidOptionError(
+                field,
+                list(entries),
+                "'*' does not match '/', so it matches no model: use 'anthropic/*' (every model "
+                "of a provider), or leave allowed_models unset for the router's default pool",
+            )
+    if len(set(entries)) != len(entries):
+        raise InvalidOptionError(field, list(entries), "entries must not repeat")
+    return entries
 
 
 def _validated_metadata(metadata: object) -> Mapping[str, MetadataValue]:

@@ -4,10 +4,26 @@ Some providers use a different path segment than their unified (``/compat``) mod
 Perplexity is ``perplexity-ai`` in the path but ``perplexity/`` in a model name. This module is
 the only place that knows. Custom providers are ``custom-{slug}`` in both places.
 
+Paths with and without ``v1/``: the gateway serves every OpenAI-compatible endpoint (chat
+completions, embeddings, responses) of every provider that has one with and without a
+leading ``v1/`` (``openai/chat/completions`` and ``openai/v1/chat/completions``, likewise
+``mistral/chat/completions`` next to ``mistral/v1/chat/completions``), on provider-native URLs
+and as a universal step's ``endpoint``; Cloudflare's pages and its own JavaScript client use
+both forms. ``chat_path`` / ``embeddings_path`` / ``native_path`` below are the one canonical
+form each provider is addressed with here; the core builds every URL with that form on a
+parsed gateway URL (``urls`` normalises a pasted ``.../openai/v1``), so it never doubles ``/v1``.
+
 >>> get_provider("perplexity").slug
 'perplexity-ai'
 >>> split_model("workers-ai/@cf/meta/llama-3.1-8b-instruct")
 ('workers-ai', '@cf/meta/llama-3.1-8b-instruct')
+
+The rows follow Cloudflare's provider pages (developers.cloudflare.com/ai-gateway/usage/
+providers/), one page per provider: its path segment, the ``{prefix}/{model}`` the page shows
+for the Unified API, the credential header of its examples and, where the page shows one, its
+OpenAI-compatible chat path. ``tests/test_providers.py`` checks every row against a table
+transcribed from those pages. Providers Cloudflare documents as custom providers (Neon,
+SaladCloud) are ``custom-{slug}`` and need no row.
 """
 
 from __future__ import annotations
@@ -16,7 +32,16 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-AuthStyle = Literal["bearer", "x-api-key", "x-goog-api-key", "api-key", "sigv4"]
+from . import wire
+
+AuthStyle = Literal[
+    "bearer", "token", "key", "x-api-key", "x-goog-api-key", "api-key", "xi-api-key", "sigv4"
+]
+"""How a provider takes its key: ``Authorization: Bearer|Token|Key <key>`` (``bearer``,
+``token``, ``key``), the key alone in a header of that name (``x-api-key``, ``x-goog-api-key``,
+``api-key``, ``xi-api-key``), or AWS SigV4 signing (``sigv4``: BYOK, or sign it yourself)."""
+
+_SCHEMES: dict[str, str] = {"bearer": "Bearer", "token": "Token", "key": "Key"}
 
 __all__ = [
     "AuthStyle",
@@ -26,6 +51,7 @@ __all__ = [
     "auth_headers",
     "check_chat_model",
     "check_step_model",
+    "credential_header",
     "get_provider",
     "is_provider_segment",
     "split_model",
@@ -145,7 +171,7 @@ PROVIDERS: tuple[Provider, ...] = (
         name="Cohere",
         slug="cohere",
         unified_prefix="cohere",
-        auth_style="bearer",
+        auth_style="token",
         native_path="v1/chat",
     ),
     Provider(
@@ -191,7 +217,7 @@ PROVIDERS: tuple[Provider, ...] = (
         slug="replicate",
         unified_prefix=None,
         auth_style="bearer",
-        native_path="v1/predictions",
+        native_path="predictions",
     ),
     Provider(
         name="HuggingFace",
@@ -203,44 +229,52 @@ PROVIDERS: tuple[Provider, ...] = (
     Provider(
         name="Baseten",
         slug="baseten",
-        unified_prefix=None,
-        auth_style="api-key",
+        unified_prefix="baseten",
+        auth_style="bearer",
+        chat_path="v1/chat/completions",
     ),
     Provider(
         name="Cartesia",
         slug="cartesia",
         unified_prefix=None,
         auth_style="x-api-key",
+        native_path="tts/bytes",
+        extra_headers=(("cartesia-version", "2024-06-10"),),
     ),
     Provider(
         name="ElevenLabs",
         slug="elevenlabs",
         unified_prefix=None,
-        auth_style="x-api-key",
+        auth_style="xi-api-key",
+        native_path="v1/text-to-speech",
     ),
     Provider(
         name="Deepgram",
         slug="deepgram",
         unified_prefix=None,
-        auth_style="bearer",
+        auth_style="token",
+        native_path="v1/listen",
     ),
     Provider(
-        name="Fal",
+        name="Fal AI",
         slug="fal",
         unified_prefix=None,
-        auth_style="bearer",
+        auth_style="key",
+        aliases=("fal-ai",),
     ),
     Provider(
         name="Ideogram",
         slug="ideogram",
         unified_prefix=None,
         auth_style="api-key",
+        native_path="v1/ideogram-v3/generate",
     ),
     Provider(
         name="Parallel",
         slug="parallel",
-        unified_prefix=None,
+        unified_prefix="parallel",
         auth_style="x-api-key",
+        native_path="v1/tasks/runs",
     ),
 )
 
@@ -306,11 +340,26 @@ def split_model(model: str) -> tuple[str, str]:
     return provider, rest
 
 
+def credential_header(provider: str | Provider) -> str:
+    """The (lower-case) header a provider's key travels in on its native path: ``authorization``
+    for the ``Bearer``/``Token``/``Key`` schemes and SigV4, else the header of that name.
+
+    >>> credential_header("elevenlabs"), credential_header("fal")
+    ('xi-api-key', 'authorization')
+    """
+    style = get_provider(provider).auth_style
+    return "authorization" if style in (*_SCHEMES, "sigv4") else style
+
+
 def auth_headers(provider: Provider, api_key: str | None) -> dict[str, str]:
-    """The provider credential header(s) for ``api_key``; none at all without a key.
+    """The provider credential header(s) for ``api_key``, with the headers the provider always
+    needs (``anthropic-version``, ``cartesia-version``); no credential at all without a key.
 
     With BYOK or Unified Billing the gateway injects the stored key only when the request
-    carries no credential header, so ``None`` must produce an empty mapping.
+    carries no credential header, so ``None`` must produce no credential header.
+
+    >>> auth_headers(get_provider("fal"), "k-1")
+    {'authorization': 'Key k-1'}
     """
     headers = dict(provider.extra_headers)
     if api_key is None:
@@ -320,8 +369,9 @@ def auth_headers(provider: Provider, api_key: str | None) -> dict[str, str]:
             f"provider {provider.slug!r} needs AWS SigV4 signing against the original AWS URL; "
             "sign the request yourself or use BYOK"
         )
-    if provider.auth_style == "bearer":
-        headers["authorization"] = f"Bearer {api_key}"
+    scheme = _SCHEMES.get(provider.auth_style)
+    if scheme is not None:
+        headers["authorization"] = f"{scheme} {api_key}"
     else:
         headers[provider.auth_style] = api_key
     return headers
@@ -329,17 +379,29 @@ def auth_headers(provider: Provider, api_key: str | None) -> dict[str, str]:
 
 def check_chat_model(model: str, surface: str) -> Provider | None:
     """Check that ``surface`` can reach the chat ``model``; return its provider (``None`` for a
-    dynamic route or the REST surface, whose catalogue names are the API's call).
+    dynamic route, the Auto Router's ``cloudflare/auto``, or the REST surface, whose catalogue
+    names are the API's call).
 
     Raises ``ValueError`` naming the model and the rule, so callers can fail before sending:
-    an unknown provider, a dynamic route off the unified endpoint, a provider that is not on
-    the unified endpoint, or one without an OpenAI-compatible chat path on its native surface.
+    an unknown provider, a dynamic route off the unified endpoint, ``cloudflare/auto`` on a
+    provider-native path, a provider that is not on the unified endpoint, or one without an
+    OpenAI-compatible chat path on its native surface.
+
+    >>> check_chat_model("cloudflare/auto", "compat") is None
+    True
     """
     if not isinstance(model, str) or not model.strip():
         raise ValueError(
             f"model={model!r}: expected '{{provider}}/{{model}}' or 'dynamic/{{route}}'"
         )
     if surface == "rest":
+        return None
+    if model == wire.AUTO_MODEL:
+        if surface != "compat":
+            raise ValueError(
+                f"model={model!r}: the Auto Router answers on the unified endpoint "
+                "(surface='compat') and the REST API (surface='rest'), not on a provider's path"
+            )
         return None
     provider_name, _ = split_model(model)
     if provider_name == DYNAMIC_PREFIX:
@@ -365,6 +427,11 @@ def check_chat_model(model: str, surface: str) -> Provider | None:
 
 def check_step_model(model: str) -> Provider:
     """Check that ``model`` can be a chat step of a universal (fallback) request."""
+    if model == wire.AUTO_MODEL:
+        raise ValueError(
+            f"model={model!r}: the Auto Router cannot be a universal step (it falls back to "
+            "the next model of its own pool)"
+        )
     provider_name, _ = split_model(model)
     if provider_name == DYNAMIC_PREFIX:
         raise ValueError(

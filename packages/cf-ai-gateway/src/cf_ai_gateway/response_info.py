@@ -19,9 +19,13 @@ CacheStatus = Literal["HIT", "MISS"]
 class GatewayResponseInfo:
     """Typed gateway response metadata; every client result and error carries one.
 
-    ``step`` is the 0-based index of the universal/fallback step that answered. ``raw`` keeps
-    every ``cf-aig-*`` response header as sent, so a value that does not parse (an unknown
-    cache status, a non-numeric step) is still there rather than silently lost.
+    ``step`` is the 0-based index of the universal/fallback step that answered. ``model`` and
+    ``provider`` name what answered a dynamic route; ``routed_model``, ``routing_reason`` and
+    ``routing_decision_id`` what the Auto Router (``cloudflare/auto``) chose and why.
+    ``attempts`` is how many times this client sent the request (1 + its retries; ``None``
+    when the info did not come through a client). ``raw`` keeps every ``cf-aig-*`` response
+    header as sent, so a value that does not parse (an unknown cache status, a non-numeric
+    step) is still there rather than silently lost.
     """
 
     cache_status: CacheStatus | None = None
@@ -35,6 +39,11 @@ class GatewayResponseInfo:
     run_id: str | None = None
     dlp: Any = None
     status_code: int | None = None
+    routed_model: str | None = None
+    routing_reason: str | None = None
+    """One of ``wire.ROUTING_REASONS`` (e.g. ``cost_optimal_within_pool``, ``pinned_by_turn``)."""
+    routing_decision_id: str | None = None
+    attempts: int | None = None
     raw: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def __post_init__(self) -> None:
@@ -54,7 +63,11 @@ class GatewayResponseInfo:
 
     @classmethod
     def from_headers(
-        cls, headers: Mapping[str, str], *, status_code: int | None = None
+        cls,
+        headers: Mapping[str, str],
+        *,
+        status_code: int | None = None,
+        attempts: int | None = None,
     ) -> GatewayResponseInfo:
         """Parse response headers (any case) into a ``GatewayResponseInfo``."""
         raw = {k.lower(): v for k, v in headers.items() if k.lower().startswith(wire.HEADER_PREFIX)}
@@ -79,6 +92,10 @@ class GatewayResponseInfo:
             run_id=raw.get(wire.H_RUN_ID) or None,
             dlp=dlp,
             status_code=status_code,
+            routed_model=raw.get(wire.H_ROUTED_MODEL) or None,
+            routing_reason=raw.get(wire.H_ROUTING_REASON) or None,
+            routing_decision_id=raw.get(wire.H_ROUTING_DECISION_ID) or None,
+            attempts=attempts,
             raw=MappingProxyType(raw),
         )
 
@@ -97,6 +114,10 @@ class GatewayResponseInfo:
             "run_id",
             "dlp",
             "status_code",
+            "routed_model",
+            "routing_reason",
+            "routing_decision_id",
+            "attempts",
         ):
             value = getattr(self, name)
             if value is not None:

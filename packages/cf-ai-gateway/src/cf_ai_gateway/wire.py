@@ -55,6 +55,29 @@ H_BYOK_ALIAS: Final = "cf-aig-byok-alias"
 H_ZDR: Final = "cf-aig-zdr"
 H_NO_WHOLESALE: Final = "cf-aig-no-wholesale"
 
+# Auto Router (developers.cloudflare.com/ai-gateway/features/auto-router/, "Headers").
+H_SESSION_ID: Final = "cf-aig-session-id"
+"""The session a request belongs to: Auto Router keeps one model for a whole turn of it."""
+H_TURN_ID: Final = "cf-aig-turn-id"
+"""The turn a request belongs to (overrides the router's turn detection from the history)."""
+H_NO_SESSION_AFFINITY: Final = "cf-aig-no-session-affinity"
+"""``true``: choose a model for each request instead of pinning one for the turn."""
+H_ALLOWED_MODELS: Final = "cf-aig-allowed-models"
+"""The models Auto Router may choose from: a list in one header (see ``LIST_SEPARATOR``)."""
+H_ALLOWED_PROVIDERS: Final = "cf-aig-allowed-providers"
+"""The providers Auto Router may choose from: a list in one header (see ``LIST_SEPARATOR``)."""
+
+LIST_SEPARATOR: Final = ","
+"""How the list headers (``cf-aig-allowed-models``, ``cf-aig-allowed-providers``) join their
+entries: Cloudflare's Auto Router page documents "a comma-separated list" for both (its example
+is ``openai,anthropic``), so entries never contain a comma and no spaces are added."""
+MODEL_WILDCARD: Final = "*"
+"""The one wildcard of ``cf-aig-allowed-models``. It does not match ``/`` (Cloudflare: "use
+``anthropic/*`` instead of ``*``"), so a bare ``*`` matches nothing."""
+
+AUTO_MODEL: Final = "cloudflare/auto"
+"""The model name that asks the Auto Router to choose (``/compat`` and the REST API)."""
+
 # Deprecated spellings that the gateway still honours.
 H_CACHE_TTL_LEGACY: Final = "cf-cache-ttl"
 H_SKIP_CACHE_LEGACY: Final = "cf-skip-cache"
@@ -71,6 +94,35 @@ H_TRACE_ID: Final = "cf-aig-trace-id"
 H_RUN_ID: Final = "cf-aig-run-id"
 H_DLP: Final = "cf-aig-dlp"
 # H_EVENT_ID is echoed back as a response header too.
+
+# Auto Router's decision (features/auto-router/, "Headers"): what answered, why, which decision.
+H_ROUTED_MODEL: Final = "cf-aig-routed-model"
+H_ROUTING_REASON: Final = "cf-aig-routing-reason"
+H_ROUTING_DECISION_ID: Final = "cf-aig-routing-decision-id"
+
+RoutingReason = Literal[
+    "cost_optimal_within_pool",
+    "forced_by_candidate_pool",
+    "pinned_by_turn",
+    "fallback_candidate_unavailable",
+    "fallback_key_not_in_candidates",
+    "fallback_router_error",
+    "fallback_router_timeout",
+    "fallback_unsupported_input",
+]
+ROUTING_REASONS: Final[tuple[RoutingReason, ...]] = (
+    "cost_optimal_within_pool",
+    "forced_by_candidate_pool",
+    "pinned_by_turn",
+    "fallback_candidate_unavailable",
+    "fallback_key_not_in_candidates",
+    "fallback_router_error",
+    "fallback_router_timeout",
+    "fallback_unsupported_input",
+)
+"""The values of ``cf-aig-routing-reason`` Cloudflare's Auto Router page lists ("Routing
+reasons"). A value outside them is kept as sent (``GatewayResponseInfo.routing_reason`` is a
+plain string): the router may add reasons."""
 
 # Retry signals, read on every error response (not cf-aig-*: providers send them too).
 H_RETRY_AFTER: Final = "retry-after"
@@ -91,8 +143,14 @@ SECRET_HEADERS: Final = (
     "x-api-key",
     "api-key",
     "x-goog-api-key",
+    "xi-api-key",
     "proxy-authorization",
 )
+"""Every header a credential travels in: the gateway token, and each provider's credential
+header of the registry (``cf_ai_gateway.providers``: ``Authorization`` with ``Bearer``,
+``Token`` or ``Key``, Anthropic's, Parallel's and Cartesia's ``x-api-key``, Azure's and
+Ideogram's ``api-key``, Google's ``x-goog-api-key``, ElevenLabs' ``xi-api-key``). The cassette
+scrubber, the scanner and every repr and error message cover these."""
 
 # --- Limits ------------------------------------------------------------------------------
 
@@ -128,7 +186,10 @@ CODE_DLP_RESPONSE_BLOCKED: Final = 2030
 CODE_BYOK_MISSING_KEY: Final = 2040
 CODE_GUARDRAILS_UNAVAILABLE: Final = 7013
 CODE_REST_NO_ROUTE: Final = 7000
+"""The v4 "No route for that URI" (= ``CODE_API_NO_ROUTE``): a path that does not exist."""
 CODE_REST_MODEL_NOT_FOUND: Final = 7003
+"""The v4 "Could not route to ..." (= ``CODE_API_COULD_NOT_ROUTE``). Despite the older name, a
+wrong id in the URL (most often the account id), not a model, unless its message says so."""
 
 # Cloudflare documents no code for these; the emulator answers with them and the client maps
 # them by HTTP status first, so real traffic with other codes (or none) maps the same way.
@@ -140,6 +201,14 @@ CODE_BAD_REQUEST: Final = 2008
 """Undocumented by Cloudflare: our choice for malformed requests the gateway itself rejects."""
 CODE_FALLBACK_EXHAUSTED: Final = 2010
 """Undocumented by Cloudflare: used only when no universal step produced any response."""
+CODE_SPEND_LIMIT: Final = 2041
+"""Undocumented by Cloudflare (its spend limits page documents only "a ``429`` response until
+the window resets"): our choice, with ``Retry-After`` = seconds until the window ends. The
+client maps it to ``SpendLimitError``, which the default retry policy does not retry."""
+CODE_UNIFIED_BILLING_CREDITS: Final = CODE_INSUFFICIENT_BALANCE
+"""Exhausted Unified Billing credits: HTTP 402 with the observed insufficient-balance code
+2005. Code 2021 is Cloudflare's "guardrails scanner needs credits", a different cause (both are
+``InsufficientBalanceError``)."""
 
 # Cloudflare v4 envelope codes used by the management API (``{"errors": [{"code", ...}]}``).
 CODE_API_AUTHENTICATION: Final = 10000
@@ -223,4 +292,26 @@ CODE_API_NO_ROUTE: Final = 7000
 """v4 API: "No route for that URI" (management API: a path that does not exist)."""
 CODE_API_COULD_NOT_ROUTE: Final = 7003
 """v4 API: "Could not route to ..., perhaps your object identifier is invalid?": most often a
-wrong account id in the management API URL. The REST surface uses 7000/7003 for models."""
+wrong account id in the URL (the management API's, or the REST API's ``/accounts/{id}/ai``).
+Not a model-not-found, unless its message names a model."""
+
+# Cloudflare's edge answers some blocks itself, before the gateway, with a plain-text body
+# ``error code: NNNN`` (developers.cloudflare.com/support/troubleshooting/cloudflare-errors/).
+EDGE_ERROR_CAUSES: Final = {
+    1010: "a security rule banned the client's browser signature (Browser Integrity Check or a "
+    "bot rule on the zone: often a missing or library-default User-Agent)",
+    1012: "access denied by the zone's security settings",
+    1015: "the zone's rate limiting blocked the client",
+    1020: "a firewall (WAF custom) rule of the zone blocked the request",
+}
+"""The causes of the edge's own error codes that reach gateway clients (mostly on custom
+domains, where the zone's security settings apply)."""
+# The model-not-found answer is not a gateway code: on the unified and REST endpoints the
+# gateway answers an unknown model with HTTP 404 in the endpoint's own schema (observed on the
+# REST API's Anthropic endpoint: ``{"type": "error", "error": {"type": "not_found_error",
+# "message": "Model not found: ..."}}``), as the providers themselves do.
+MODEL_NOT_FOUND_CODE: Final = "model_not_found"
+"""``error.code`` of a 404 model-not-found answer in OpenAI's schema (OpenAI's own, and the
+gateway's on its OpenAI-schema endpoints)."""
+MODEL_NOT_FOUND_TYPE: Final = "not_found_error"
+"""``error.type`` of a 404 not-found answer in Anthropic's schema (a model when it says so)."""

@@ -1,6 +1,8 @@
 """JSON values valid for a JSON Schema, filled from the prompt: integers and numbers in the
-text (``magic_function(3)`` gives ``3``), the first quoted string, a capitalised place name for
-location-like fields, hints for well-known field names (``setup``, ``punchline``, ``email``...).
+text (``magic_function(3)`` gives ``3``), the first quoted string, the place a prompt asks
+about for location-like fields (the last capitalised place name, ``San Francisco, CA``, else
+what follows a final "in"/"at": ``sf``), hints for well-known field names (``setup``,
+``punchline``, ``email``...).
 ``$ref``, ``anyOf``/``oneOf``/``allOf``, ``enum``, ``const``, ``default`` and bounds are honoured.
 """
 
@@ -28,6 +30,13 @@ STRING_HINTS = {
     "unit": "celsius",
 }
 """String values for field names (or descriptions) that contain these words."""
+
+
+_PLACE = re.compile(r"(?<!^)(?<![.?!]\s)\b([A-Z][\w-]+(?:\s+[A-Z][\w-]+)*(?:,\s*[A-Z][\w-]+)?)")
+"""A run of capitalised words not starting a sentence, with an optional ``, CA``: the last
+one is the place a prompt asks about (``San Francisco, CA``, ``New York``, ``Paris``)."""
+_TRAILING_PLACE = re.compile(r"\b(?:in|at)\s+(\w[\w -]{0,40}?)\s*[?.!]*\s*$", re.IGNORECASE)
+"""What follows a final "in" or "at" (``what is the weather in sf``)."""
 
 
 class _Filler:
@@ -119,8 +128,11 @@ class _Filler:
         if schema.get("format") == "date":
             return "2025-01-01"
         if any(k in lowered for k in ("location", "city", "place", "country")):
-            words = re.findall(r"(?<!^)(?<![.?!]\s)\b([A-Z][\w-]+)", self.text)
-            return str(words[-1]) if words else "Paris"
+            places = _PLACE.findall(self.text)
+            if places:
+                return str(places[-1])
+            trailing = _TRAILING_PLACE.search(self.text)
+            return trailing[1] if trailing else "Paris"
         for hint, value in STRING_HINTS.items():
             if hint in lowered:
                 return value

@@ -18,6 +18,7 @@ __all__ = [
     "ChatAnswer",
     "ChatChoice",
     "ChatRequest",
+    "CountRequest",
     "EmbeddingsAnswer",
     "EmbeddingsRequest",
     "Finish",
@@ -29,10 +30,11 @@ __all__ = [
     "Tool",
     "ToolCall",
     "ToolChoice",
+    "TokenCount",
     "Usage",
 ]
 
-FailureKind = Literal["invalid_request", "rate_limit", "server"]
+FailureKind = Literal["invalid_request", "not_found", "rate_limit", "server"]
 Finish = Literal["stop", "length", "tool_call"]
 """Why a choice ended: natural end (or a stop string), the token limit, or a tool call."""
 
@@ -125,6 +127,8 @@ class ChatRequest(MockRequest):
     messages: tuple[Message, ...]
     tools: tuple[Tool, ...] = ()
     tool_choice: ToolChoice = field(default_factory=ToolChoice)
+    parallel_tool_calls: bool = True
+    """Whether the model may call several tools in one answer."""
     response_format: ResponseFormat = field(default_factory=ResponseFormat)
     choice_count: int = 1
     seed: int | None = None
@@ -139,6 +143,13 @@ class EmbeddingsRequest(MockRequest):
 
     inputs: tuple[str, ...]
     dimensions: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CountRequest(MockRequest):
+    """A request to count a prompt's tokens (counted by the schema); nothing is generated."""
+
+    prompt_tokens: int
 
 
 # --- answers ---------------------------------------------------------------------------------
@@ -170,4 +181,11 @@ class ChatAnswer:
 @dataclass(frozen=True)
 class EmbeddingsAnswer:
     vectors: tuple[tuple[float, ...], ...]
+    usage: Usage
+
+
+@dataclass(frozen=True)
+class TokenCount:
+    """The answer to a ``CountRequest``: its tokens as ``usage.input_tokens``."""
+
     usage: Usage

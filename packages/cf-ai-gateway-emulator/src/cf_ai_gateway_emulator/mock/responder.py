@@ -1,4 +1,4 @@
-"""The mock upstream: injected faults first, then schema -> engine -> schema.
+"""The mock upstream: injected faults first, then schema -> engine (or a script) -> schema.
 
 ``mock_response`` returns once the first byte is ready (after the mock's latency and any
 ``slow`` fault), so the gateway can bound it with ``cf-aig-request-timeout``; a stream
@@ -15,9 +15,17 @@ from typing import Any
 from ..config import EmulatorConfig, MockSettings
 from ..exchange import UpstreamRequest, UpstreamResponse
 from . import engine
-from .faults import FAULT_HEADER, Faults, StreamCutFault, faults_from_model, merged_faults
-from .neutral import BrokenBody, MockFailure
-from .schemas import RenderedStream, Schema, fallback_schema
+from .faults import (
+    FAULT_HEADER,
+    Faults,
+    StreamCutFault,
+    faults_from_model,
+    merged_faults,
+    parse_faults,
+)
+from .neutral import BrokenBody, ChatRequest, MockFailure
+from .schemas import RenderedStream, Schema, Target, body_target, fallback_schema
+from .scripts import SCRIPT_HEADER, ScriptBook, ScriptedAnswer, ScriptError
 
 __all__ = ["mock_response"]
 
@@ -48,14 +56,31 @@ async def _paced(
 
 
 async def mock_response(
-    req: UpstreamRequest, config: EmulatorConfig, created: int
+    req: UpstreamRequest,
+    config: EmulatorConfig,
+    created: int,
+    scripts: ScriptBook | None = None,
 ) -> UpstreamResponse:
-    """The mock's answer to one attempt (``created``: Unix seconds for the answer's body)."""
+    """The mock's answer to one attempt (``created``: Unix seconds for the answer's body):
+    a script's answer when one applies (``mock.scripts``), else the engine's."""
     mock = config.mock
     provider_cfg = config.provider(req.provider)
     body: Mapping[str, Any] = req.body if isinstance(req.body, Mapping) else {}
-    model = str(body.get("model") or "")
-    faults = merged_faults((mock.faults, provider_cfg.faults), model, req.headers.get(FAULT_HEADER))
+    target = req.schema.target(req.path, body) if req.schema is not None else body_target(body)
+    faults = merged_faults(
+        (mock.faults, provider_cfg.faults), target.model, req.headers.get(FAULT_HEADER)
+    )
+    if faults_from_model(target.model).any:  # the model name was a fault directive list
+        target = Target(engine.DEFAULT_CHAT_MODEL, target.stream)
+    try:
+        scripted = _scripted(req, body, target, scripts)
+    except ScriptError as exc:
+        errors = req.schema or fallback_schema(req.provider)
+        failure = MockFailure(400, f"{SCRIPT_HEADER}: {exc}", "invalid_request", "invalid_script")
+        return _json_response(400, errors.render_error(failure))
+    if scripted is not None and scripted.fault:
+        faults = faults.merge(parse_faults(scripted.fault))
+        scripted = None
     latency = provider_cfg.latency_ms if provider_cfg.latency_ms is not None else mock.latency_ms
     delay = (latency + faults.delay_ms) / 1000
     if delay:
@@ -64,9 +89,37 @@ async def mock_response(
     if refusal is not None:
         return refusal
     assert req.schema is not None  # no schema is a refusal
-    if faults_from_model(model).any:
-        model = engine.DEFAULT_CHAT_MODEL  # the model name was a fault directive list
-    return _answer(req.schema, body, model, faults, mock, created)
+    return _answer(req.schema, body, target, faults, mock, created, scripted)
+
+
+def _scripted(
+    req: UpstreamRequest,
+    body: Mapping[str, Any],
+    target: Target,
+    scripts: ScriptBook | None,
+) -> ScriptedAnswer | None:
+    """The scripted answer for a chat request, if a script applies (it counts the call)."""
+    header = req.headers.get(SCRIPT_HEADER)
+    schema = req.schema
+    if scripts is None or schema is None or schema.kind != "chat" or not scripts.wanted(header):
+        return None
+    try:
+        request = schema.parse_request(body, target=_answering(schema, target))
+    except MockFailure:
+        return None  # the engine answers with the schema's error
+    prompt = engine.last_user_text(request) if isinstance(request, ChatRequest) else ""
+    return scripts.next_answer(
+        scope=req.scope, header=header, provider=req.provider, model=target.model, prompt=prompt
+    )
+
+
+def _answering(schema: Schema[Any, Any], target: Target) -> Target:
+    """``target`` with the model that answers (the mock's default when it names none)."""
+    if target.model:
+        return target
+    embeddings = schema.kind == "embeddings"
+    model = engine.DEFAULT_EMBEDDINGS_MODEL if embeddings else engine.DEFAULT_CHAT_MODEL
+    return Target(model, target.stream)
 
 
 def _refusal(req: UpstreamRequest, faults: Faults) -> UpstreamResponse | None:
@@ -91,19 +144,21 @@ def _refusal(req: UpstreamRequest, faults: Faults) -> UpstreamResponse | None:
 def _answer(
     schema: Schema[Any, Any],
     body: Mapping[str, Any],
-    model: str,
+    target: Target,
     faults: Faults,
     settings: MockSettings,
     created: int,
+    scripted: ScriptedAnswer | None = None,
 ) -> UpstreamResponse:
-    """Parse with the schema, answer with the engine, render with the schema."""
-    if not model:
-        chat = schema.kind == "chat"
-        model = engine.DEFAULT_CHAT_MODEL if chat else engine.DEFAULT_EMBEDDINGS_MODEL
+    """Parse with the schema, answer with the engine (or the script), render with the schema."""
+    target = _answering(schema, target)
     try:
-        engine.check_model(model)
-        request = schema.parse_request(body, model=model)
-        answer = engine.answer(request, settings)
+        engine.check_model(target.model)
+        request = schema.parse_request(body, target=target)
+        if scripted is not None and isinstance(request, ChatRequest):
+            answer: Any = engine.scripted_answer(request, scripted)
+        else:
+            answer = engine.answer(request, settings)
     except MockFailure as failure:
         return _json_response(failure.status, schema.render_error(failure))
     tokens = answer.usage

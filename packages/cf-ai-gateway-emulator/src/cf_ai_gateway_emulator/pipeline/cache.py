@@ -1,8 +1,11 @@
 """The response cache of a gateway.
 
-Key: provider + path + canonical JSON body (metadata and other headers are not part of it),
-or, with ``cf-aig-cache-key``, that key alone; entries live per account and gateway. Only 2xx
-non-streamed answers are stored; an entry stored at t with TTL s is a hit until t+s
+Key (Cloudflare's caching page): the provider, the endpoint (path), the model, the provider
+authentication header and the full body, so two callers with different provider keys never
+share an entry; metadata and other headers are not part of it. The credential is hashed on
+its own before it joins the key, and the key is a hash too: no credential is ever stored.
+With ``cf-aig-cache-key`` the key is that value alone. Entries live per account and gateway.
+Only 2xx non-streamed answers are stored; an entry stored at t with TTL s is a hit until t+s
 (exclusive).
 """
 
@@ -10,21 +13,49 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from typing import Any
+from urllib.parse import parse_qs
+
+from cf_ai_gateway.providers import credential_header
 
 from ..exchange import UpstreamResponse
 from .context import RequestContext
 
-__all__ = ["cache_key", "cached_answer", "store_answer"]
+__all__ = ["cache_key", "cached_answer", "credential_digest", "store_answer"]
 
 
-def cache_key(provider: str, path: str, body: Any, custom: str | None) -> str:
-    """The storage key of a request (``custom``: the ``cf-aig-cache-key`` value)."""
+def credential_digest(provider: str, headers: Mapping[str, str], query: str = "") -> str:
+    """A hash of the provider credential a request carries (``""``: none): the provider's
+    credential header (the registry's ``credential_header``: ``authorization``, ``x-api-key``,
+    ``x-goog-api-key``, ``api-key``, ``xi-api-key``), else a ``key`` query parameter (Google's
+    older style)."""
+    try:
+        name = credential_header(provider)
+    except ValueError:
+        name = "authorization"
+    value = headers.get(name) or next(iter(parse_qs(query).get("key", [])), "")
+    return hashlib.sha256(value.encode()).hexdigest() if value else ""
+
+
+def cache_key(
+    provider: str,
+    path: str,
+    model: str,
+    credential: str,
+    body: Any,
+    custom: str | None,
+) -> str:
+    """The storage key of a request (``credential``: ``credential_digest``; ``custom``: the
+    ``cf-aig-cache-key`` value)."""
     if custom:
         material = json.dumps(["custom", custom])
     else:
         material = json.dumps(
-            [provider, path.strip("/"), body], sort_keys=True, separators=(",", ":"), default=str
+            [provider, path.strip("/"), model, credential, body],
+            sort_keys=True,
+            separators=(",", ":"),
+            default=str,
         )
     return hashlib.sha256(material.encode()).hexdigest()
 

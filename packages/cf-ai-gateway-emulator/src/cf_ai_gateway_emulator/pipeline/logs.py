@@ -14,6 +14,7 @@ from typing import Any
 
 from ..state import iso_time
 from .context import RequestContext
+from .credentials import Credential
 from .step import StepResult
 from .usage import cost
 
@@ -46,8 +47,10 @@ def write_log(
     response_body: str | None,
     priced: bool = True,
     success: bool | None = None,
+    credential: Credential | None = None,
 ) -> None:
-    """Store one log (unless logging is off for the request), with the logs API's fields."""
+    """Store one log (unless logging is off for the request), with the logs API's fields, and
+    the emulator's ``credential_source`` / ``byok_alias`` (see ``credentials``)."""
     if not ctx.collect_log:
         return
     log = {
@@ -72,6 +75,8 @@ def write_log(
         "request_type": ctx.surface,
         "feedback": None,
         "score": None,
+        "credential_source": credential.source if credential else None,
+        "byok_alias": credential.alias if credential else None,
     }
     keep = ctx.collect_payload
     gw = ctx.gateway
@@ -103,4 +108,5 @@ def log_failed_step(ctx: RequestContext, result: StepResult, step: int | None) -
         request_body=dumps(result.request_body),
         response_body=response.body.decode("utf-8", "replace") if response else None,
         priced=False,
+        credential=result.credential,
     )

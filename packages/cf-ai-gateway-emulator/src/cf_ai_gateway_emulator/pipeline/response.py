@@ -18,9 +18,10 @@ from starlette.responses import Response, StreamingResponse
 from ..errors import gateway_error
 from ..exchange import UpstreamResponse
 from .context import RequestContext
+from .credentials import charge
 from .logs import LOG_BODY_MAX, dumps, write_log
 from .step import StepResult
-from .usage import tokens_of
+from .usage import cost, tokens_of
 
 __all__ = ["respond", "stamp_ids"]
 
@@ -55,6 +56,7 @@ def respond(
         "kind": result.kind,
         "step": step,
         "request_body": dumps(result.request_body),
+        "credential": result.credential,
     }
     if response is None:
         out: Response = gateway_error(
@@ -82,10 +84,12 @@ def respond(
     headers.update(extra_headers or {})
     log_args.update(status=response.status, cached=result.cached)
     if response.stream is None:
+        tokens = tokens_of(result, response, response.body)
+        _charge(ctx, result, tokens, response.ok)
         write_log(
             ctx,
             log_id,
-            tokens=tokens_of(result, response, response.body),
+            tokens=tokens,
             response_body=response.body.decode("utf-8", "replace"),
             **log_args,
         )
@@ -95,6 +99,12 @@ def respond(
         status_code=response.status,
         headers=headers,
     )
+
+
+def _charge(ctx: RequestContext, result: StepResult, tokens: tuple[int, int], ok: bool) -> None:
+    """Charge an answer's cost to the balance and the spend limits (cache hits are free)."""
+    if ok and not result.cached:
+        charge(ctx, result.credential, result.provider, result.model, cost(ctx, tokens, True))
 
 
 async def _logged_stream(
@@ -116,10 +126,12 @@ async def _logged_stream(
         if logged:
             return
         logged = True
+        tokens = tokens_of(result, response, bytes(buffer))
+        _charge(ctx, result, tokens, success and response.ok)
         write_log(
             ctx,
             log_id,
-            tokens=tokens_of(result, response, bytes(buffer)),
+            tokens=tokens,
             success=success,
             response_body=buffer.decode("utf-8", "replace"),
             **log_args,

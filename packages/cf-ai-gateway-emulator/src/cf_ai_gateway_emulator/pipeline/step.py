@@ -7,6 +7,8 @@ request timeout.
 - **Retries**: upstream 429 and 5xx answers, timeouts and connection errors are retried; 4xx
   are not. The backoff waits on the emulator's clock.
 - **Cache**: ``cf-aig-skip-cache`` skips lookup and store; streamed requests are never cached.
+- **Credentials and money** (after a cache miss, before the upstream): the caller's key, a
+  stored BYOK key or Unified Billing, and the spend limits (``credentials``).
 """
 
 from __future__ import annotations
@@ -21,10 +23,11 @@ from cf_ai_gateway import wire
 from cf_ai_gateway.errors import gateway_error_body
 
 from ..exchange import UpstreamError, UpstreamRequest, UpstreamResponse
-from ..mock.schemas import Schema
+from ..mock.schemas import Schema, Target, body_target
 from ..upstream import call_upstream
-from .cache import cache_key, cached_answer, store_answer
+from .cache import cache_key, cached_answer, credential_digest, store_answer
 from .context import RequestContext
+from .credentials import Credential, resolve_credential, spend_refusal
 from .step_settings import retry_delay_s, step_settings
 
 __all__ = ["StepResult", "run_step"]
@@ -43,6 +46,8 @@ class StepResult:
     response: UpstreamResponse | None
     cached: bool = False
     cache_active: bool = False
+    credential: Credential | None = None
+    """Where the provider credential came from (``None``: a cache hit, or refused before)."""
 
     @property
     def ok(self) -> bool:
@@ -67,12 +72,13 @@ class StepResult:
             response.stream = None
 
 
-def _requested(body: Any) -> tuple[str, bool]:
-    """The model a JSON body names and whether it asks for a stream (the common ``model`` and
-    ``stream`` fields; other bodies name neither)."""
+def _requested(schema: Schema[Any, Any] | None, path: str, body: Any) -> Target:
+    """The model a request names and whether it asks for a stream: read by its schema (from
+    the body, or the path where the wire puts them); without a schema, the body's common
+    ``model`` and ``stream`` fields. A body that is not an object names neither."""
     if not isinstance(body, Mapping):
-        return "", False
-    return str(body.get("model") or ""), bool(body.get("stream"))
+        return Target("", False)
+    return schema.target(path, body) if schema is not None else body_target(body)
 
 
 def _timeout_response(timeout_ms: int) -> UpstreamResponse:
@@ -100,11 +106,15 @@ async def run_step(
     ``schema`` is the wire schema of ``path`` (``None``: one the mock does not know);
     ``config``: a universal step's ``config`` or a dynamic route node's timeout/retries.
     """
-    model, streaming = _requested(body)
+    target = _requested(schema, path, body)
+    model, streaming = target.model, target.stream
     settings = step_settings(ctx.gateway, headers, config)
     result = StepResult(provider, path, schema, model, body, None)
     cacheable = settings.cache_ttl > 0 and not streaming and not settings.skip_cache
-    key = cache_key(provider, path, body, settings.cache_key) if cacheable else ""
+    key = ""
+    if cacheable:
+        digest = credential_digest(provider, headers, query)
+        key = cache_key(provider, path, model, digest, body, settings.cache_key)
     result.cache_active = cacheable
     state = ctx.state
     if cacheable:
@@ -113,6 +123,16 @@ async def run_step(
             result.response = hit
             result.cached = True
             return result
+    credential = resolve_credential(ctx, provider, headers)
+    if isinstance(credential, UpstreamResponse):
+        result.response = credential
+        return result
+    result.credential = credential
+    refused = spend_refusal(ctx, credential, provider, model)
+    if refused is not None:
+        result.response = refused
+        return result
+    headers = {**headers, **credential.headers}
     last: UpstreamResponse | None = None
     for attempt in range(1, settings.max_attempts + 1):
         final = attempt == settings.max_attempts
@@ -121,9 +141,11 @@ async def run_step(
             if settings.timeout_ms and (settings.max_attempts == 1 or not final)
             else None
         )
-        request = UpstreamRequest(provider, path, schema, body, headers, attempt, query)
+        request = UpstreamRequest(
+            provider, path, schema, body, headers, attempt, query, f"{ctx.account}/{ctx.gateway.id}"
+        )
         try:
-            coro = call_upstream(request, state.config, int(state.now()))
+            coro = call_upstream(request, state.config, int(state.now()), state.scripts)
             response = await (asyncio.wait_for(coro, bound / 1000) if bound else coro)
         except asyncio.TimeoutError:
             response = _timeout_response(bound or 0)

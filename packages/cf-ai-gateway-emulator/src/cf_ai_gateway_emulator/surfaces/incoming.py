@@ -8,10 +8,20 @@ from typing import Any
 from cf_ai_gateway import wire
 from cf_ai_gateway.providers import Provider, get_provider
 from starlette.requests import Request
+from starlette.responses import JSONResponse
 
 from ..errors import Rejection
+from ..mock.neutral import MockFailure
+from ..mock.schemas import Schema
 
-__all__ = ["forwarded_headers", "json_body", "provider_named", "split_unified_model"]
+__all__ = [
+    "forwarded_headers",
+    "json_body",
+    "model_not_found",
+    "provider_named",
+    "schema_rejection",
+    "split_unified_model",
+]
 
 _HOP_HEADERS = {"host", "content-length", "connection", "transfer-encoding", "accept-encoding"}
 
@@ -60,3 +70,20 @@ def split_unified_model(model: object) -> tuple[str, str]:
         )
     prefix, _, name = model.partition("/")
     return prefix, name
+
+
+def schema_rejection(schema: Schema[Any, Any], failure: MockFailure) -> Rejection:
+    """Reject with ``failure`` in the endpoint's own schema (what the unified and REST
+    endpoints answer for a request they cannot route)."""
+    body = schema.render_error(failure)
+    return Rejection(JSONResponse(body, status_code=failure.status))
+
+
+def model_not_found(schema: Schema[Any, Any], model: object, detail: str = "") -> Rejection:
+    """The gateway's answer to an unknown model (or route, or alias): HTTP 404 in the
+    endpoint's schema, ``Model not found: {model}`` (OpenAI's schema: code
+    ``model_not_found``; Anthropic's: ``not_found_error``), as observed on the REST API."""
+    message = f"Model not found: {model}" + (f" ({detail})" if detail else "")
+    return schema_rejection(
+        schema, MockFailure(404, message, "not_found", wire.MODEL_NOT_FOUND_CODE)
+    )

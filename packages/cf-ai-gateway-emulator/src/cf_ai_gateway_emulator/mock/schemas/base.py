@@ -2,14 +2,17 @@
 
 A schema translates between one wire format and the engine's neutral forms (``mock.neutral``):
 
-- ``parse_request(body, model=...)``: the body as a neutral request (``MockFailure`` when the
+- ``target(path, body)``: the model a request names and whether it streams: from the body
+  (``model``, ``stream``) for most schemas, from the path where the wire puts them (Google's
+  ``models/{model}:streamGenerateContent``, Workers AI's ``@cf/{author}/{model}``);
+- ``parse_request(body, target=...)``: the body as a neutral request (``MockFailure`` when the
   body is invalid for this schema);
 - ``render_answer`` / ``render_stream``: the engine's answer as a JSON body or as SSE bytes;
 - ``read_usage(content, streamed=...)``: (input, output) tokens of a response body or stream
   in this schema, whoever produced it (the mock, a real upstream, the cache);
 - ``render_error(failure)``: the provider's own error body.
 
-``kind`` (``chat`` / ``embeddings``) is what the gateway's logs call ``model_type``.
+``kind`` (``chat`` / ``embeddings`` / ``other``) is what the gateway's logs call ``model_type``.
 """
 
 from __future__ import annotations
@@ -20,9 +23,9 @@ from typing import Any, Literal, Protocol, TypeVar
 
 from ..neutral import MockFailure, MockRequest, Usage
 
-__all__ = ["EndpointKind", "RenderedStream", "Schema"]
+__all__ = ["EndpointKind", "RenderedStream", "Schema", "Target", "body_target"]
 
-EndpointKind = Literal["chat", "embeddings"]
+EndpointKind = Literal["chat", "embeddings", "other"]
 
 RequestT = TypeVar("RequestT", bound=MockRequest)
 AnswerT = TypeVar("AnswerT", contravariant=True)
@@ -38,6 +41,19 @@ class RenderedStream:
     end: bytes = b""
 
 
+@dataclass(frozen=True)
+class Target:
+    """What a request names: the model that answers (``""``: none) and whether it streams."""
+
+    model: str
+    stream: bool
+
+
+def body_target(body: Mapping[str, Any]) -> Target:
+    """The ``model`` and ``stream`` fields of a JSON body (where most schemas keep them)."""
+    return Target(str(body.get("model") or ""), bool(body.get("stream")))
+
+
 class Schema(Protocol[RequestT, AnswerT]):
     """One wire schema: how its requests, answers, streams, usage and errors look."""
 
@@ -45,8 +61,14 @@ class Schema(Protocol[RequestT, AnswerT]):
     """A short id, e.g. ``openai-chat``."""
     kind: EndpointKind
 
-    def parse_request(self, body: Mapping[str, Any], *, model: str) -> RequestT:
-        """``body`` as a neutral request answered by ``model``; raises ``MockFailure``."""
+    def target(self, path: str, body: Mapping[str, Any]) -> Target:
+        """The model and streaming flag of a request to ``path`` (the path after the provider
+        segment) with ``body``; by default the body's ``model`` and ``stream``."""
+        return body_target(body)
+
+    def parse_request(self, body: Mapping[str, Any], *, target: Target) -> RequestT:
+        """``body`` as a neutral request for ``target`` (what ``target()`` read from the
+        request, with the answering model); raises ``MockFailure``."""
         ...
 
     def render_answer(self, request: RequestT, answer: AnswerT, *, created: int) -> dict[str, Any]:

@@ -30,9 +30,19 @@ from ..neutral import (
 )
 from ..text import count_tokens, digest
 from . import openai_common, sse
-from .base import EndpointKind, RenderedStream, Schema
+from .base import EndpointKind, RenderedStream, Schema, Target
 
-__all__ = ["OPENAI_CHAT", "OpenAIChat"]
+__all__ = [
+    "OPENAI_CHAT",
+    "OpenAIChat",
+    "checked_messages",
+    "messages_of",
+    "prompt_tokens",
+    "response_format_of",
+    "text_of",
+    "tool_choice_of",
+    "tools_of",
+]
 
 _FINISH: dict[Finish, str] = {"stop": "stop", "length": "length", "tool_call": "tool_calls"}
 _ROLES = {"developer": "system"}
@@ -48,28 +58,29 @@ class OpenAIChat(Schema[ChatRequest, ChatAnswer]):
     name = "openai-chat"
     kind: EndpointKind = "chat"
 
-    def parse_request(self, body: Mapping[str, Any], *, model: str) -> ChatRequest:
-        raw_messages = _checked_messages(body)
+    def parse_request(self, body: Mapping[str, Any], *, target: Target) -> ChatRequest:
+        raw_messages = checked_messages(body)
         n = body.get("n") or 1
         if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= 16:
             raise MockFailure(
                 400, "'n' must be an integer from 1 to 16", "invalid_request", "invalid_value"
             )
         seed = body.get("seed")
-        tools = _tools(body.get("tools"))
+        tools = tools_of(body.get("tools"))
         return ChatRequest(
-            model=model,
+            model=target.model,
             raw=body,
-            stream=bool(body.get("stream")),
-            messages=_messages(raw_messages),
+            stream=target.stream,
+            messages=messages_of(raw_messages),
             tools=tools,
-            tool_choice=_tool_choice(body.get("tool_choice")) if tools else ToolChoice(),
-            response_format=_response_format(body.get("response_format")),
+            tool_choice=tool_choice_of(body.get("tool_choice")) if tools else ToolChoice(),
+            parallel_tool_calls=body.get("parallel_tool_calls") is not False,
+            response_format=response_format_of(body.get("response_format")),
             choice_count=n,
             seed=seed if isinstance(seed, int) else None,
             max_tokens=_limit(body),
             stop=_stops(body.get("stop")),
-            prompt_tokens=_prompt_tokens(body, raw_messages),
+            prompt_tokens=prompt_tokens(body, raw_messages),
         )
 
     def render_answer(
@@ -115,7 +126,7 @@ class OpenAIChat(Schema[ChatRequest, ChatAnswer]):
             chunk(i, {"role": "assistant", "content": content, "refusal": None})
             for t, call in enumerate(choice.tool_calls):
                 function = {"name": call.name, "arguments": ""}
-                head = {"index": t, "id": _call_id(request, i), "type": "function"}
+                head = {"index": t, "id": _call_id(request, i, t), "type": "function"}
                 chunk(i, {"tool_calls": [{**head, "function": function}]})
                 for piece in engine.argument_deltas(_arguments(call.arguments)):
                     chunk(i, {"tool_calls": [{"index": t, "function": {"arguments": piece}}]})
@@ -140,7 +151,7 @@ OPENAI_CHAT = OpenAIChat()
 # --- requests --------------------------------------------------------------------------------
 
 
-def _checked_messages(body: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+def checked_messages(body: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         raise MockFailure(
@@ -157,7 +168,7 @@ def _checked_messages(body: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return messages
 
 
-def _text_of(content: Any) -> str:
+def text_of(content: Any) -> str:
     """The text of a message ``content`` (string or list of parts; images are ignored)."""
     if content is None:
         return ""
@@ -183,7 +194,7 @@ def _images_in(content: Any) -> int:
     return sum(1 for p in content if isinstance(p, Mapping) and p.get("type") in _IMAGE_PARTS)
 
 
-def _messages(raw: Sequence[Mapping[str, Any]]) -> tuple[Message, ...]:
+def messages_of(raw: Sequence[Mapping[str, Any]]) -> tuple[Message, ...]:
     """Neutral messages: ``developer`` is a system message; a ``tool`` message names the
     function of the call it answers (else its ``name``)."""
     called: dict[Any, Any] = {}
@@ -201,11 +212,11 @@ def _messages(raw: Sequence[Mapping[str, Any]]) -> tuple[Message, ...]:
             call_id = m.get("tool_call_id")
             name = (called.get(call_id) if isinstance(call_id, Hashable) else None) or m.get("name")
             tool_name = str(name) if name else None
-        out.append(Message(_ROLES.get(role, role), _text_of(m.get("content")), tool_name))
+        out.append(Message(_ROLES.get(role, role), text_of(m.get("content")), tool_name))
     return tuple(out)
 
 
-def _tools(raw: Any) -> tuple[Tool, ...]:
+def tools_of(raw: Any) -> tuple[Tool, ...]:
     out = []
     for tool in raw if isinstance(raw, list) else []:
         if isinstance(tool, Mapping):
@@ -216,7 +227,7 @@ def _tools(raw: Any) -> tuple[Tool, ...]:
     return tuple(out)
 
 
-def _tool_choice(choice: Any) -> ToolChoice:
+def tool_choice_of(choice: Any) -> ToolChoice:
     if choice == "none":
         return ToolChoice("none")
     if isinstance(choice, Mapping):
@@ -229,7 +240,7 @@ def _tool_choice(choice: Any) -> ToolChoice:
     return ToolChoice("auto")
 
 
-def _response_format(fmt: Any) -> ResponseFormat:
+def response_format_of(fmt: Any) -> ResponseFormat:
     if isinstance(fmt, Mapping) and fmt.get("type") == "json_schema":
         spec = fmt.get("json_schema") or {}
         schema = spec.get("schema") if isinstance(spec, Mapping) else None
@@ -255,11 +266,11 @@ def _stops(stop: Any) -> tuple[str, ...]:
     return tuple(s for s in stop if isinstance(s, str)) if isinstance(stop, Iterable) else ()
 
 
-def _prompt_tokens(body: Mapping[str, Any], messages: Sequence[Mapping[str, Any]]) -> int:
+def prompt_tokens(body: Mapping[str, Any], messages: Sequence[Mapping[str, Any]]) -> int:
     total = 3
     for m in messages:
         content = m.get("content")
-        total += 4 + count_tokens(_text_of(content)) + _IMAGE_TOKENS * _images_in(content)
+        total += 4 + count_tokens(text_of(content)) + _IMAGE_TOKENS * _images_in(content)
         for call in m.get("tool_calls") or []:
             if isinstance(call, Mapping):
                 total += count_tokens(json.dumps(call.get("function", {})))
@@ -275,8 +286,10 @@ def _completion_id(request: ChatRequest) -> str:
     return "chatcmpl-" + digest(request.model, request.raw)[:29]
 
 
-def _call_id(request: ChatRequest, choice_index: int) -> str:
-    return "call_" + digest(request.raw, choice_index)[:24]
+def _call_id(request: ChatRequest, choice_index: int, call_index: int = 0) -> str:
+    """``call_<hash>``: a hash of the request, the choice and (after the first) the call."""
+    parts = (choice_index,) if call_index == 0 else (choice_index, call_index)
+    return "call_" + digest(request.raw, *parts)[:24]
 
 
 def _arguments(arguments: Any) -> str:
@@ -288,11 +301,11 @@ def _choice(request: ChatRequest, index: int, choice: ChatChoice) -> dict[str, A
     if choice.tool_calls:
         message["tool_calls"] = [
             {
-                "id": _call_id(request, index),
+                "id": _call_id(request, index, t),
                 "type": "function",
                 "function": {"name": call.name, "arguments": _arguments(call.arguments)},
             }
-            for call in choice.tool_calls
+            for t, call in enumerate(choice.tool_calls)
         ]
     return {
         "index": index,

@@ -12,6 +12,7 @@ __all__ = ["read_usage", "render_error"]
 
 _ERROR_TYPES: dict[FailureKind, str] = {
     "invalid_request": "invalid_request_error",
+    "not_found": "invalid_request_error",
     "rate_limit": "rate_limit_error",
     "server": "server_error",
 }

@@ -13,7 +13,7 @@ from typing import Any
 from ..engine import MAX_DIMENSIONS
 from ..neutral import EmbeddingsAnswer, EmbeddingsRequest, MockFailure, Usage
 from . import openai_common
-from .base import EndpointKind, RenderedStream, Schema
+from .base import EndpointKind, RenderedStream, Schema, Target
 
 __all__ = ["OPENAI_EMBEDDINGS", "OpenAIEmbeddings"]
 
@@ -24,7 +24,7 @@ class OpenAIEmbeddings(Schema[EmbeddingsRequest, EmbeddingsAnswer]):
     name = "openai-embeddings"
     kind: EndpointKind = "embeddings"
 
-    def parse_request(self, body: Mapping[str, Any], *, model: str) -> EmbeddingsRequest:
+    def parse_request(self, body: Mapping[str, Any], *, target: Target) -> EmbeddingsRequest:
         raw = body.get("input")
         if isinstance(raw, str):
             inputs = [raw]
@@ -50,7 +50,7 @@ class OpenAIEmbeddings(Schema[EmbeddingsRequest, EmbeddingsAnswer]):
                 "invalid_value",
             )
         return EmbeddingsRequest(
-            model=model, raw=body, inputs=tuple(inputs), dimensions=dims or None
+            model=target.model, raw=body, inputs=tuple(inputs), dimensions=dims or None
         )
 
     def render_answer(

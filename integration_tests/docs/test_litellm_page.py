@@ -1,7 +1,8 @@
 """Every Python block of ``docs/litellm.md`` runs as written: on its own, in a fresh
 interpreter with warnings as errors, against a local emulator
 (``integration_tests/docs_samples.py``; no cassettes: the samples' requests change whenever the
-docs do). The page's compatibility table names exactly the nox legs.
+docs do), in the ``docs`` session (LiteLLM's newest line). The page's compatibility table names
+exactly the nox legs.
 
 LiteLLM's own warnings, which no sample can avoid, are the only ones not turned into errors:
 1.80's Pydantic serializer warnings for its own response types (the built-in routes raise them
@@ -34,9 +35,7 @@ def test_the_page_has_samples() -> None:
 
 
 @pytest.mark.parametrize("sample", SAMPLES, ids=str)
-def test_sample_runs_on_its_own(
-    sample: DocSample, docs_env: dict[str, str], tmp_path: Path
-) -> None:
+def test_sample_runs(sample: DocSample, docs_env: dict[str, str], tmp_path: Path) -> None:
     run_sample(sample, docs_env, tmp_path, warning_filters=LITELLM_WARNINGS)
 
 
