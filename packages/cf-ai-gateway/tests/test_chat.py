@@ -3,6 +3,7 @@ clients' ``chat`` / ``stream_chat`` with and without server-side fallbacks."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -367,7 +368,14 @@ def test_options_from_headers_round_trip_every_option() -> None:
         byok_alias="prod",
         zdr=True,
         no_wholesale=False,
+        allowed_models=["anthropic/*", "openai/gpt-4o-mini"],
+        allowed_providers=["openai", "anthropic"],
+        session_id="s-1",
+        turn_id="t-1",
+        no_session_affinity=True,
     )
+    unset = [f.name for f in dataclasses.fields(GatewayOptions) if getattr(every, f.name) is None]
+    assert unset == []  # a new option joins this test (and options_from_headers' table)
     options, rest = options_from_headers(every.to_headers())
     assert options == every
     assert rest == {}

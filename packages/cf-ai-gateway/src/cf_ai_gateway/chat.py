@@ -110,7 +110,14 @@ _OPTION_OF_HEADER: dict[str, tuple[str, str]] = {
     wire.H_BYOK_ALIAS: ("byok_alias", "str"),
     wire.H_ZDR: ("zdr", "bool"),
     wire.H_NO_WHOLESALE: ("no_wholesale", "bool"),
+    wire.H_ALLOWED_MODELS: ("allowed_models", "list"),
+    wire.H_ALLOWED_PROVIDERS: ("allowed_providers", "list"),
+    wire.H_SESSION_ID: ("session_id", "str"),
+    wire.H_TURN_ID: ("turn_id", "str"),
+    wire.H_NO_SESSION_AFFINITY: ("no_session_affinity", "bool"),
 }
+"""Every ``GatewayOptions`` field's header (the inverse of ``GatewayOptions.to_headers``; a
+test fails when a field has none here)."""
 _NOT_OPTION_HEADERS = frozenset({wire.H_AUTHORIZATION, wire.H_GATEWAY_ID})
 """``cf-aig-*`` request headers that are not options: returned with the other headers."""
 
@@ -136,6 +143,8 @@ def _header_value(header: str, field_name: str, kind: str, value: object) -> Any
         if not isinstance(parsed, dict):
             raise InvalidOptionError(field_name, value, f"header {header!r} must be a JSON object")
         return parsed
+    if kind == "list":
+        return [entry.strip() for entry in text.split(wire.LIST_SEPARATOR)]
     return text
 
 
@@ -149,7 +158,8 @@ def options_from_headers(
     Returns the options (``None`` when there were none) and the remaining headers. Names are
     matched case-insensitively; the deprecated ``cf-cache-ttl`` / ``cf-skip-cache`` are read
     as ``cache_ttl`` / ``skip_cache``. Values are read as the gateway reads them (``true`` /
-    ``false``, integers, JSON objects for ``cf-aig-metadata`` and ``cf-aig-custom-cost``). A
+    ``false``, integers, JSON objects for ``cf-aig-metadata`` and ``cf-aig-custom-cost``,
+    comma-separated lists for ``cf-aig-allowed-models`` / ``-providers``). A
     value that does not parse or breaks a gateway rule, two spellings of one option with
     different values, or an unknown ``cf-aig-*`` request header (a typo would otherwise be
     silently ignored by the gateway) raises :class:`~cf_ai_gateway.InvalidOptionError`.
