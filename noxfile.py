@@ -475,7 +475,9 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benchmarks/llamaindex_client_cost.py")
     # LiteLLM: our provider against its own openai/ route with api_base, both as ratios to raw
     # httpx on the same local endpoint
-    session.install(*_editable("packages/cf-ai-gateway-litellm"), "litellm>=1.80,<2", "openai")
+    session.install(
+        *_editable(EMULATOR, "packages/cf-ai-gateway-litellm"), "litellm>=1.80,<2", "openai"
+    )
     session.run("python", "benchmarks/litellm_calls.py")
 
 

@@ -3,7 +3,8 @@
 ``httpx`` measured in the same run (the issue's target: our provider faster than that route).
 
 The endpoint is a stdlib HTTP server in a separate process (keep-alive, no Nagle delay) that
-answers every POST with one canned chat completion and the gateway's ``cf-aig-*`` headers, so
+answers every POST with the same chat completion (the emulator's mock LLM's answer to the
+benchmark's request) and the gateway's ``cf-aig-*`` headers, so
 the server's cost is the same for every client and the difference is client work: LiteLLM's
 own per-call machinery (parameter mapping, logging, cost), then ours or the ``openai`` SDK's.
 ``mock_response`` (LiteLLM without any I/O) is shown as LiteLLM's floor. Clients alternate
@@ -27,26 +28,19 @@ from typing import Any
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-COMPLETION = json.dumps(
-    {
-        "id": "chatcmpl-bench",
-        "object": "chat.completion",
-        "created": 1,
-        "model": "gpt-4o-mini",
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": "Hello from the bench."},
-                "finish_reason": "stop",
-            }
-        ],
-        "usage": {"prompt_tokens": 8, "completion_tokens": 5, "total_tokens": 13},
-    }
-).encode()
 MESSAGES = [{"role": "user", "content": "Say hello."}]
 
 
+def _answer() -> bytes:
+    """What the emulator's mock LLM answers to the benchmark's request, as JSON."""
+    from cf_ai_gateway_emulator import mock_llm
+
+    body = {"model": "gpt-4o-mini", "messages": MESSAGES}
+    return json.dumps(mock_llm.chat_completion(body, model="gpt-4o-mini", created=1)).encode()
+
+
 class _Canned(BaseHTTPRequestHandler):
+    answer = b""
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body in two sends: no 40 ms delayed-ACK stall
 
@@ -54,17 +48,18 @@ class _Canned(BaseHTTPRequestHandler):
         self.rfile.read(int(self.headers.get("content-length") or 0))
         self.send_response(200)
         self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(COMPLETION)))
+        self.send_header("content-length", str(len(self.answer)))
         self.send_header("cf-aig-cache-status", "MISS")
         self.send_header("cf-aig-log-id", "01970000-0000-7000-8000-0000000000be")
         self.end_headers()
-        self.wfile.write(COMPLETION)
+        self.wfile.write(self.answer)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
 def _serve(port: int) -> None:
+    _Canned.answer = _answer()
     ThreadingHTTPServer(("127.0.0.1", port), _Canned).serve_forever()
 
 

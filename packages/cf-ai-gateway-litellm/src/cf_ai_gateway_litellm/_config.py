@@ -13,20 +13,9 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypedDict
 
+import cf_ai_gateway as core
 import httpx
-from cf_ai_gateway import (
-    ClientConfig,
-    ClientPair,
-    Gateway,
-    GatewayOptions,
-    Surface,
-    clients_for,
-    model_for_base_url,
-    options_from_value,
-    parse_base_url,
-    provider_api_key_from_env,
-    resolve_gateway,
-)
+from cf_ai_gateway import ClientPair, Gateway, GatewayOptions, Surface
 from cf_ai_gateway.chat import check_fallback_model
 
 if TYPE_CHECKING:
@@ -120,7 +109,7 @@ class ProviderSettings:
         self._gateway_arg = gateway
         self._token = _secret(options.get("token"), "token")
         self._api_key = _secret(options.get("api_key"), "api_key")
-        self.options = options_from_value(options.get("gateway_options"))
+        self.options = core.options_from_value(options.get("gateway_options"))
         self.fallback_models = tuple(fallback_models)
         for model in self.fallback_models:
             check_fallback_model(model)
@@ -132,7 +121,7 @@ class ProviderSettings:
         self._targets: dict[tuple[str, str | None, str | None, str | None, int], Target] = {}
         # a gateway given as a URL is parsed now: a bad one fails register(), not a call
         self._registered = (
-            resolve_gateway(
+            core.resolve_gateway(
                 gateway=gateway if isinstance(gateway, Gateway) else None,
                 gateway_url=gateway if isinstance(gateway, str) else None,
                 token=self._token,
@@ -160,12 +149,14 @@ class ProviderSettings:
         if api_base:
             if token is None and self._registered is not None:
                 token = self._registered.token
-            gateway = resolve_gateway(base_url=api_base, token=token, base_url_param="api_base")
-            rest = parse_base_url(api_base, "api_base").surface == "rest"
+            gateway = core.resolve_gateway(
+                base_url=api_base, token=token, base_url_param="api_base"
+            )
+            rest = core.parse_base_url(api_base, "api_base").surface == "rest"
             return gateway, "rest" if rest else self.surface
         if self._registered is not None:
-            return resolve_gateway(gateway=self._registered, token=token), self.surface
-        return resolve_gateway(token=token), self.surface  # the environment, on first use
+            return core.resolve_gateway(gateway=self._registered, token=token), self.surface
+        return core.resolve_gateway(token=token), self.surface  # the environment, on first use
 
     # --- per call -----------------------------------------------------------------------
 
@@ -182,7 +173,7 @@ class ProviderSettings:
         URL) beats the registered gateway; ``api_key`` (LiteLLM's) beats the registered key;
         ``token`` (from a ``cf-aig-authorization`` header) beats the registered token.
         Resolved once per combination (URL parsing and client lookup are not per call)."""
-        key = _secret(api_key, "api_key") or self._api_key or provider_api_key_from_env()
+        key = _secret(api_key, "api_key") or self._api_key or core.provider_api_key_from_env()
         retries = self.max_retries if max_retries is None else max_retries
         cache_key = (model, api_base or None, key, token, retries)
         found = self._targets.get(cache_key)
@@ -190,9 +181,9 @@ class ProviderSettings:
             return found
         gateway, surface = self._gateway(api_base, token)
         if api_base:
-            model = model_for_base_url(model, api_base)
-        config = ClientConfig(gateway, surface=surface, api_key=key, max_retries=retries)
-        pair = clients_for(
+            model = core.model_for_base_url(model, api_base)
+        config = core.ClientConfig(gateway, surface=surface, api_key=key, max_retries=retries)
+        pair = core.clients_for(
             config, http_client=self._http_client, http_async_client=self._http_async_client
         )
         target = Target(pair, model)

@@ -290,25 +290,27 @@ class CloudflareAIGatewayLLM(CustomLLM):
 
     def _embedding_request(
         self, model: str, input: Any, kw: dict[str, Any]
-    ) -> tuple[Target, dict[str, Any], CallParams]:
+    ) -> tuple[Target, dict[str, Any], dict[str, Any]]:
+        """Where an embeddings call goes, its body, and the keywords of the core's
+        ``embeddings()`` (the same for the sync and the async client)."""
         params = self._params(kw.get("optional_params"), None, kw.get("logging_obj"))
         params.body.pop("user", None)  # LiteLLM refuses `user` for embeddings of ours
         target = self._target(model, params, kw.get("api_base"), kw.get("api_key"))
+        ensure_priced(model, target.model)
         body = {"model": target.model, "input": input, **params.body}
-        return target, body, params
+        send = {
+            "options": params.options,
+            "extra_headers": params.extra_headers or None,
+            "timeout": _timeout_seconds(kw.get("timeout")),
+        }
+        return target, body, send
 
     def embedding(  # type: ignore[override]
         self, model: str, input: Any, model_response: EmbeddingResponse, **kw: Any
     ) -> EmbeddingResponse:
         try:
-            target, body, params = self._embedding_request(model, input, kw)
-            ensure_priced(model, target.model)
-            result = target.clients.sync().embeddings(
-                body,
-                options=params.options,
-                extra_headers=params.extra_headers or None,
-                timeout=_timeout_seconds(kw.get("timeout")),
-            )
+            target, body, send = self._embedding_request(model, input, kw)
+            result = target.clients.sync().embeddings(body, **send)
         except _CHECK_ERRORS as err:
             raise litellm_error(err, model) from err
         return embedding_response(result.data, result.info, target.model, model_response)
@@ -317,14 +319,8 @@ class CloudflareAIGatewayLLM(CustomLLM):
         self, model: str, input: Any, model_response: EmbeddingResponse, **kw: Any
     ) -> EmbeddingResponse:
         try:
-            target, body, params = self._embedding_request(model, input, kw)
-            ensure_priced(model, target.model)
-            result = await target.clients.async_client().embeddings(
-                body,
-                options=params.options,
-                extra_headers=params.extra_headers or None,
-                timeout=_timeout_seconds(kw.get("timeout")),
-            )
+            target, body, send = self._embedding_request(model, input, kw)
+            result = await target.clients.async_client().embeddings(body, **send)
         except _CHECK_ERRORS as err:
             raise litellm_error(err, model) from err
         return embedding_response(result.data, result.info, target.model, model_response)
