@@ -416,3 +416,19 @@ def test_a_router_built_before_the_first_call_still_prices(provider: Any) -> Non
     router = litellm.Router(model_list=[deployment, {**deployment, "model_name": "n"}])
     reply = router.completion(model="m", messages=MESSAGES)
     assert reply._hidden_params["response_cost"] > 0
+
+
+def test_the_provider_surface_keeps_the_openai_route_path(double: GatewayDouble) -> None:
+    # what users of the built-in openai/ route + api_base=.../openai called until now
+    cf_ai_gateway_litellm.register(gateway(), surface="provider", **double.clients())
+    complete()
+    assert double.last.url == f"{GW_URL}/openai/chat/completions"
+    assert double.last.body["model"] == "gpt-4o-mini"
+
+
+def test_a_rest_api_base_uses_the_rest_surface(double: GatewayDouble) -> None:
+    cf_ai_gateway_litellm.register(token=TOKEN, **double.clients())
+    rest = f"https://api.cloudflare.com/client/v4/accounts/{ACCOUNT}/ai/v1"
+    complete(api_base=rest)
+    assert double.last.url == f"{rest}/chat/completions"
+    assert double.last.headers["authorization"] == f"Bearer {TOKEN}"
