@@ -3,9 +3,10 @@
 ``nox`` (no arguments) runs what CI runs: lint, typecheck, the core/emulator tests on every
 supported Python, real clients against the emulator, every adapter on each framework line it
 supports, the docs (every sample run, the site built with ``--strict``), the lowest-dependency
-checks, the package check and the demo. ``nox -s demo`` runs the offline tour; ``nox -s record``
-re-records the cassettes against the local emulator; ``nox -t langchain`` runs one
-framework's legs; ``nox -s wheels`` builds the wheelhouse ``dist/`` that
+checks, the package check, the demo and a smoke run of the benchmarks. ``nox -s demo`` runs
+the offline tour; ``nox -s bench`` the benchmarks (a few minutes; it prints the tables);
+``nox -s record`` re-records the cassettes against the local emulator; ``nox -t langchain``
+runs one framework's legs; ``nox -s wheels`` builds the wheelhouse ``dist/`` that
 ``pip install --find-links dist "cf-ai-gateway[langchain]"`` installs from.
 
 Adapters are data: a row of ``ADAPTERS`` (its package, its framework lines with their test
@@ -41,6 +42,7 @@ nox.options.sessions = [
     "minimums",
     "package",
     "demo",
+    "bench_smoke",
 ]
 
 ROOT = Path(__file__).parent
@@ -462,23 +464,45 @@ def demo(session: nox.Session) -> None:
     session.run("python", "-m", "demo", *session.posargs)
 
 
+BENCH_ALTERNATIVES = ("openai", "langchain-openai", "llama-index-llms-openai-like")
+"""What users pick today for the same endpoint, which ``bench`` measures next to ours."""
+
+
+def _bench_install(session: nox.Session) -> None:
+    """Every package, each adapter's framework on its newest line (the framework alone, not
+    its test stack) and the alternatives, byte-compiled at install (as wheels install), so no
+    import pays for compiling source."""
+    frameworks = [
+        req
+        for a in ADAPTERS
+        for req in a.lines[-1].requires
+        if Requirement(req).name == a.framework
+    ]
+    session.install(
+        *_editable(*ALL_PACKAGES),
+        *frameworks,
+        *BENCH_ALTERNATIVES,
+        env={"UV_COMPILE_BYTECODE": "1"},
+    )
+
+
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Benchmarks, each reported as a ratio against a baseline measured in the same run."""
-    session.install(*_editable(CORE))
-    session.run("python", "benchmarks/import_time.py", *session.posargs)
-    # per-call client cost of the LlamaIndex LLM against OpenAILike, both as ratios to raw
-    # httpx on the same local endpoint
-    session.install(
-        *_editable("packages/cf-ai-gateway-llamaindex"), "llama-index-llms-openai-like", "uvicorn"
-    )
-    session.run("python", "benchmarks/llamaindex_client_cost.py")
-    # LiteLLM: our provider against its own openai/ route with api_base, both as ratios to raw
-    # httpx on the same local endpoint
-    session.install(
-        *_editable(EMULATOR, "packages/cf-ai-gateway-litellm"), "litellm>=1.80,<2", "openai"
-    )
-    session.run("python", "benchmarks/litellm_calls.py")
+    """The benchmarks (``benchmarks/run.py``): per-call overhead, streaming, async
+    concurrency, import time and the emulator, each reported as medians with their spread and
+    ratios to a baseline measured in the same run, with the issue's targets marked met or
+    missed (never failing the run). ``nox -s bench -- calls streams`` runs some of them,
+    ``-- --markdown FILE`` also writes the tables as Markdown (``docs/benchmarks.md``)."""
+    _bench_install(session)
+    session.run("python", "benchmarks/run.py", *session.posargs)
+
+
+@nox.session(name="bench_smoke")
+def bench_smoke(session: nox.Session) -> None:
+    """Every benchmark with a few iterations, so the scripts cannot rot (CI runs it; its
+    numbers mean nothing and are not judged)."""
+    _bench_install(session)
+    session.run("python", "benchmarks/run.py", "--smoke", *session.posargs)
 
 
 RECORD_TARGETS = [nox.param(None, id="core")] + [
