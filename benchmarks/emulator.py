@@ -214,8 +214,10 @@ def _log_listing(budget: Budget) -> Table:
                 counts[name] = response.json()["result_info"]["total_count"]
                 return elapsed
 
-            first = max(fetch(name) for name in QUERIES)  # warm up
-            rounds = budget.n(3 if first > 1 else 11, 1)
+            first = fetch("first page (newest first)")  # indexes the stored logs
+            for name in QUERIES:  # warm up
+                fetch(name)
+            rounds = budget.n(11, 1)
             for _, name in interleaved(list(QUERIES), rounds):
                 samples.add(name, fetch(name))
     table = Table(
@@ -223,14 +225,16 @@ def _log_listing(budget: Budget) -> Table:
         f"GET .../logs?per_page=20 with filters, through the logs API on a kept-alive "
         f"connection: milliseconds per request, median of {rounds} interleaved (p25-p75). "
         f"Storing the {rows:,} logs through the emulator's storage writes (and starting it) "
-        f"took {filled:.1f} s.",
+        f"took {filled:.1f} s; the first listing after that indexed them (the columns a "
+        f"listing reads are written by the listing after a log is stored, not by the request "
+        f"that stores it) and took {first:.1f} s.",
         ["query", "matching logs", "ms per request"],
     )
     for name in QUERIES:
         table.row(name, f"{counts[name]:,}", samples.spread(name).show(1e3, 1))
     worst = max(samples.spread(name).median for name in QUERIES)
     table.target(
-        f"listing {rows:,} logs with filters under 50 ms (slowest query's median)",
+        f"listing {rows:,} logs with filters under 50 ms (each query's median; the slowest)",
         f"{worst * 1e3:.1f} ms",
         worst < 0.050,
     )

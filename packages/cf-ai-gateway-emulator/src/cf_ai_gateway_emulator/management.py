@@ -23,26 +23,17 @@ from cf_ai_gateway import wire
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from . import log_index, log_query
 from .config import ConfigError, GatewaySettings
 from .dynamic_routes import api_elements, deployment_of, parse_route, route_id
 from .errors import Rejection, answers_rejections
 from .pipeline import bearer
 from .state import EmulatorState
+from .storage import LogSelection
 
 __all__ = ["ROUTES"]
 
-ORDER_BY = (
-    "created_at",
-    "provider",
-    "model",
-    "model_type",
-    "success",
-    "cached",
-    "cost",
-    "duration",
-    "tokens_in",
-    "tokens_out",
-)
+ORDER_BY = log_index.ORDERED
 OPERATORS = ("eq", "neq", "contains", "lt", "gt")
 
 
@@ -214,80 +205,12 @@ def _filters(request: Request) -> list[dict[str, Any]]:
     return filters
 
 
-def _metadata(log: Mapping[str, Any]) -> dict[str, Any]:
-    try:
-        data = json.loads(log.get("metadata") or "{}")
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _field(log: Mapping[str, Any], key: str) -> Any:
-    if key.startswith("metadata."):
-        return _metadata(log).get(key[9:])
-    return log.get(key)
-
-
-def _match_metadata(log: Mapping[str, Any], which: str, op: str, wanted: list[Any]) -> bool:
-    """Cloudflare's ``metadata.key`` / ``metadata.value``: some entry's key (or value) matches."""
-    entries = _metadata(log)
-    found = [str(v) for v in (entries if which == "key" else entries.values())]
-    texts = [str(w) for w in wanted]
-    if op == "eq":
-        return any(f == w for f in found for w in texts)
-    if op == "neq":
-        return not any(f == w for f in found for w in texts)
-    if op == "contains":
-        return any(w.lower() in f.lower() for f in found for w in texts)
-    return False
-
-
-def _match(log: Mapping[str, Any], f: Mapping[str, Any]) -> bool:
-    wanted = f.get("value")
-    wanted = wanted if isinstance(wanted, list) else [wanted]
-    op = f["operator"]
-    if f["key"] in ("metadata.key", "metadata.value"):
-        return _match_metadata(log, f["key"][9:], op, wanted)
-    value = _field(log, f["key"])
-    if op == "eq":
-        return any(value == w or str(value).lower() == str(w).lower() for w in wanted)
-    if op == "neq":
-        return all(value != w and str(value).lower() != str(w).lower() for w in wanted)
-    if op == "contains":
-        return any(str(w).lower() in str(value or "").lower() for w in wanted)
-    try:
-        w = wanted[0]
-        if isinstance(value, (int, float)) and not isinstance(w, (int, float)):
-            w = float(w)
-        return bool(value > w) if op == "gt" else bool(value < w)
-    except (TypeError, ValueError, IndexError):
-        return False
-
-
-def _selected_logs(
-    request: Request, state: EmulatorState, account: str, gateway: str
-) -> list[dict[str, Any]]:
-    logs = state.logs(account, gateway)
-    filters = _filters(request)
+def _selection(
+    request: Request, order_by: str = "created_at", direction: str = "desc"
+) -> LogSelection:
+    """The logs a listing (or a delete) selects, as SQL over storage's log columns."""
     search = request.query_params.get("search", "").lower()
-    out = []
-    for seq, log in enumerate(logs):
-        if all(_match(log, f) for f in filters) and (
-            not search
-            or search
-            in json.dumps(
-                [
-                    log.get("id"),
-                    log.get("provider"),
-                    log.get("model"),
-                    log.get("path"),
-                    log.get("event_id"),
-                    log.get("metadata"),
-                ]
-            ).lower()
-        ):
-            out.append({**log, "_seq": seq})
-    return out
+    return log_query.selection(_filters(request), search, order_by, direction)
 
 
 @answers_rejections
@@ -306,22 +229,20 @@ async def list_logs(request: Request) -> Response:
         raise Rejection.api(
             wire.CODE_API_INVALID_REQUEST, "order_by_direction must be asc or desc", 400
         )
-    logs = _selected_logs(request, state, account, gateway.id)
-    logs.sort(
-        key=lambda log: (log.get(order_by) is None, log.get(order_by) or 0, log["_seq"]),
-        reverse=direction == "desc",
+    items, total = state.storage.select_logs(
+        account,
+        gateway.id,
+        _selection(request, order_by, direction),
+        limit=per_page,
+        offset=(page - 1) * per_page,
     )
-    items = [
-        {k: v for k, v in log.items() if k != "_seq"}
-        for log in logs[(page - 1) * per_page : page * per_page]
-    ]
     return envelope(
         items,
         result_info={
             "page": page,
             "per_page": per_page,
             "count": len(items),
-            "total_count": len(logs),
+            "total_count": total,
         },
     )
 
@@ -331,8 +252,7 @@ async def delete_logs(request: Request) -> Response:
     state, account = _auth(request)
     gateway = _gateway(state, account, request.path_params["gateway"])
     if request.query_params.get("filters"):
-        ids = [log["id"] for log in _selected_logs(request, state, account, gateway.id)]
-        deleted = state.storage.delete_logs(account, gateway.id, ids)
+        deleted = state.storage.delete_selected(account, gateway.id, _selection(request))
     else:
         deleted = state.storage.delete_logs(account, gateway.id)
     return envelope({"deleted": deleted})

@@ -10,6 +10,11 @@ means a WAL commit does not fsync), the lock is never held across an ``await``, 
 goes through one connection anyway, so a thread hop would add latency without adding any
 parallelism. The lock also serialises the test helpers that read storage from another thread
 while uvicorn serves requests in its own.
+
+Listing logs parses only the logs of the page: next to each log (``logs.data``, returned as
+is) its fields are kept as columns (``log_index``), and ``log_query`` turns a listing's filters
+into SQL over them. The columns are written by the first listing after a log was stored, not
+by the request that stored it, so the request path pays one insert per log, as before.
 """
 
 from __future__ import annotations
@@ -18,10 +23,13 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CachedResponse", "Storage"]
+from . import log_index
+
+__all__ = ["CachedResponse", "LogSelection", "Storage"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS logs (
@@ -49,6 +57,20 @@ CREATE TABLE IF NOT EXISTS cache (
 CachedResponse = tuple[int, dict[str, str], bytes]
 
 
+@dataclass(frozen=True)
+class LogSelection:
+    """Which logs of a gateway a listing selects, and in which order, as SQL over
+    ``log_fields AS f`` (``where`` is AND-ed to the gateway's rows; ``order`` is an ``ORDER BY``
+    list). ``log_query`` builds it from the logs API's parameters."""
+
+    where: str = "1"
+    params: tuple[Any, ...] = ()
+    order: str = "f.seq DESC"
+    probe: str | None = None
+    """``where`` written to test one row at a time (``EXISTS`` where ``where`` reads a set:
+    ``IN (SELECT ...)``), for the page, which stops once it has its logs; same parameters."""
+
+
 class Storage:
     """Logs and cache entries of every gateway, in one SQLite database."""
 
@@ -65,7 +87,42 @@ class Storage:
             self.journal_mode = str(mode).lower()
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA busy_timeout=5000")
-        self._db.executescript(_SCHEMA)
+        self._db.executescript(_SCHEMA + log_index.SCHEMA)
+
+    def _index_new_logs(self) -> None:
+        """Write the columns of the logs stored since the last listing (under the lock).
+
+        A listing pays for this, not the request that stored the log: a log costs its
+        insert on the request path and nothing more until someone lists logs (a database
+        from before the columns existed is indexed by its first listing the same way)."""
+        (last,) = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM log_search").fetchone()
+        pending = self._db.execute(
+            "SELECT seq, account, gateway, data FROM logs WHERE seq > ? ORDER BY seq", (last,)
+        ).fetchall()
+        if not pending:
+            return
+        written = [
+            log_index.rows(seq, account, gateway, json.loads(data))
+            for seq, account, gateway, data in pending
+        ]
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._write_rows(written)
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        if len(written) >= 1000:
+            # statistics, so that SQLite picks the right index for many logs (sampled: a few
+            # milliseconds at any size)
+            self._db.execute("PRAGMA analysis_limit = 1000")
+            self._db.execute("ANALYZE")
+
+    def _write_rows(self, written: list[log_index.Rows]) -> None:
+        self._db.executemany(log_index.INSERT_FIELDS, [r.fields for r in written])
+        self._db.executemany(log_index.INSERT_TEXT, [r.text for r in written])
+        self._db.executemany(log_index.INSERT_SEARCH, [r.search for r in written])
+        self._db.executemany(log_index.INSERT_METADATA, [m for r in written for m in r.metadata])
 
     def close(self) -> None:
         with self._lock:
@@ -122,6 +179,52 @@ class Storage:
             ).fetchall()
         return [json.loads(r[0]) for r in rows]
 
+    def select_logs(
+        self, account: str, gateway: str, selection: LogSelection, *, limit: int, offset: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        """A page of the logs ``selection`` picks (``limit`` from ``offset``), and how many
+        it picks in all."""
+        params = (account, gateway, *selection.params)
+        # The page walks the index of its order until it has its logs, probing the filters
+        # row by row; the count reads the gateway's rows in table order (a ``+`` keeps
+        # SQLite from walking an index of them and looking up every row) unless nothing is
+        # filtered (then an index of them is all it reads).
+        mine = "f.account = ? AND f.gateway = ?"
+        page_where = f"{mine} AND ({selection.probe or selection.where})"
+        scan = "+f.account = ? AND +f.gateway = ?"
+        count_where = mine if selection.where == "1" else f"{scan} AND ({selection.where})"
+        with self._lock:
+            self._index_new_logs()
+            # the page's seqs first, so the sort carries no log bodies; then their logs
+            seqs = [
+                seq
+                for (seq,) in self._db.execute(
+                    f"SELECT f.seq FROM log_fields AS f WHERE {page_where} "
+                    f"ORDER BY {selection.order} LIMIT ? OFFSET ?",
+                    (*params, limit, offset),
+                )
+            ]
+            data = dict(
+                self._db.execute(
+                    f"SELECT seq, data FROM logs WHERE seq IN ({', '.join('?' * len(seqs))})",
+                    seqs,
+                ).fetchall()
+            )
+            (total,) = self._db.execute(
+                f"SELECT COUNT(*) FROM log_fields AS f WHERE {count_where}", params
+            ).fetchone()
+        return [json.loads(data[seq]) for seq in seqs], int(total)
+
+    def delete_selected(self, account: str, gateway: str, selection: LogSelection) -> int:
+        """Delete the logs ``selection`` picks; how many there were."""
+        with self._lock:
+            self._index_new_logs()
+            return self._db.execute(
+                "DELETE FROM logs WHERE seq IN (SELECT f.seq FROM log_fields AS f WHERE "
+                f"f.account = ? AND f.gateway = ? AND ({selection.where}))",
+                (account, gateway, *selection.params),
+            ).rowcount
+
     def get_log(self, account: str, gateway: str, log_id: str) -> dict[str, Any] | None:
         with self._lock:
             row = self._db.execute(
@@ -151,13 +254,27 @@ class Storage:
     ) -> dict[str, Any] | None:
         with self._lock:
             row = self._db.execute(
-                "SELECT data FROM logs WHERE account=? AND gateway=? AND id=?",
+                "SELECT seq, data FROM logs WHERE account=? AND gateway=? AND id=?",
                 (account, gateway, log_id),
             ).fetchone()
             if row is None:
                 return None
-            data = {**json.loads(row[0]), **changes}
-            self._db.execute("UPDATE logs SET data=? WHERE id=?", (json.dumps(data), log_id))
+            data = {**json.loads(row[1]), **changes}
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("UPDATE logs SET data=? WHERE seq=?", (json.dumps(data), row[0]))
+                # a log already indexed gets its columns again (a later one is indexed from
+                # its new JSON by the next listing)
+                indexed = self._db.execute(
+                    "SELECT 1 FROM log_search WHERE seq = ?", (row[0],)
+                ).fetchone()
+                if indexed:
+                    self._db.execute("DELETE FROM log_metadata WHERE seq = ?", (row[0],))
+                    self._write_rows([log_index.rows(row[0], account, gateway, data)])
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
         return data
 
     def delete_logs(self, account: str, gateway: str, ids: Iterable[str] | None = None) -> int:
