@@ -168,11 +168,39 @@ def _config_with_run_id(config: RunnableConfig | None) -> tuple[RunnableConfig, 
 class _StreamState:
     """Turns the core's stream deltas into LangChain generation chunks: the gateway info on
     the first chunk, the model that answered on the finishing chunk, usage on the final one
-    (``AIMessageChunk`` addition sums usage, and some upstreams repeat cumulative usage)."""
+    (``AIMessageChunk`` addition sums usage, and some upstreams repeat cumulative usage).
+
+    A chunk is handed on as soon as it arrives (:meth:`release`), so the caller holds each
+    piece of text while the model is still writing the next. Only a finishing chunk (one with
+    a ``finish_reason``: after it come at most usage and the end of the stream) is held until
+    the next chunk or the end shows whether it is the final one; a stream that ends on
+    anything else gets an empty final chunk for the usage (:meth:`last`)."""
 
     def __init__(self, accumulator: StreamAccumulator) -> None:
         self.accumulator = accumulator
         self.model_named = False
+        self.held: ChatGenerationChunk | None = None
+        self.released = False
+
+    def release(self, chunk: ChatGenerationChunk) -> Iterator[ChatGenerationChunk]:
+        """The chunks to hand on now that ``chunk`` has arrived."""
+        if self.held is not None:
+            yield self.held
+            self.held = None
+        if (chunk.generation_info or {}).get("finish_reason"):
+            self.held = chunk
+        else:
+            self.released = True
+            yield chunk
+
+    def last(self) -> ChatGenerationChunk | None:
+        """The final chunk, at the end of the stream: the held finishing chunk, else an empty
+        one (``None`` when the stream had no chunk at all)."""
+        if self.held is not None:
+            return self.finish(self.held)
+        if self.released:
+            return self.finish(ChatGenerationChunk(message=AIMessageChunk(content="")))
+        return None
 
     def response_metadata(self) -> dict[str, Any]:
         acc = self.accumulator
@@ -720,23 +748,21 @@ class ChatCloudflareAIGateway(BaseChatModel, GatewaySettings):
             call = self._prepare(messages, stop, kwargs, _run_id(run_manager))
             stream = self._get_sync_client(self.surface).stream_chat(call)
             state = _StreamState(stream.accumulator)
-            pending: ChatGenerationChunk | None = None
             with stream:
                 try:
                     for delta in stream:
                         converted = state.convert(delta)
-                        if converted is None:
-                            continue
-                        if pending is not None:
-                            yield self._emit(pending, run_manager)
-                        pending = converted
+                        if converted is not None:
+                            for chunk in state.release(converted):
+                                yield self._emit(chunk, run_manager)
                 except GatewayError:
                     # deliver what arrived before the cut, then the typed error
-                    if pending is not None:
-                        yield self._emit(pending, run_manager)
+                    if state.held is not None:
+                        yield self._emit(state.held, run_manager)
                     raise
-            if pending is not None:
-                yield self._emit(state.finish(pending), run_manager)
+            last = state.last()
+            if last is not None:
+                yield self._emit(last, run_manager)
 
     @staticmethod
     def _emit(
@@ -774,22 +800,20 @@ class ChatCloudflareAIGateway(BaseChatModel, GatewaySettings):
             call = self._prepare(messages, stop, kwargs, _run_id(run_manager))
             stream = await self._get_async_client(self.surface).stream_chat(call)
             state = _StreamState(stream.accumulator)
-            pending: ChatGenerationChunk | None = None
             async with stream:
                 try:
                     async for delta in stream:
                         converted = state.convert(delta)
-                        if converted is None:
-                            continue
-                        if pending is not None:
-                            yield await self._aemit(pending, run_manager)
-                        pending = converted
+                        if converted is not None:
+                            for chunk in state.release(converted):
+                                yield await self._aemit(chunk, run_manager)
                 except GatewayError:
-                    if pending is not None:
-                        yield await self._aemit(pending, run_manager)
+                    if state.held is not None:
+                        yield await self._aemit(state.held, run_manager)
                     raise
-            if pending is not None:
-                yield await self._aemit(state.finish(pending), run_manager)
+            last = state.last()
+            if last is not None:
+                yield await self._aemit(last, run_manager)
 
     @staticmethod
     async def _aemit(

@@ -3,8 +3,11 @@ options, streaming, tools, structured output, fallbacks, errors and secret hidin
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import threading
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -246,6 +249,93 @@ async def test_astream() -> None:
     fake = FakeGateway([Reply(text=TEXT_STREAM)])
     chunks = [c async for c in make(fake).astream("hi")]
     _check_text_stream(chunks)
+
+
+def _held_stream_parts() -> tuple[bytes, bytes]:
+    first, *rest = TEXT_STREAM.split("\n\n", 2)
+    return f"{first}\n\n".encode(), "\n\n".join(rest).encode()
+
+
+def test_stream_hands_on_each_chunk_as_it_arrives() -> None:
+    """The caller holds a chunk before the gateway sends the next (nothing is buffered: the
+    rest is sent only once the caller holds the first chunk)."""
+    held = threading.Event()
+    waited: list[bool] = []
+    first, rest = _held_stream_parts()
+
+    def body() -> Iterator[bytes]:
+        yield first
+        waited.append(held.wait(2))
+        yield rest
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        headers = {"content-type": "text/event-stream", "cf-aig-log-id": "01JLOG"}
+        return httpx.Response(200, headers=headers, content=body())
+
+    llm = ChatCloudflareAIGateway(
+        model="openai/gpt-4o-mini",
+        account_id="acc",
+        gateway_id="gw",
+        http_client=httpx.Client(transport=httpx.MockTransport(handler)),
+    )
+    chunks = []
+    for c in llm.stream("hi"):
+        chunks.append(c)
+        held.set()
+    assert waited == [True]
+    _check_text_stream(chunks)
+
+
+async def test_astream_hands_on_each_chunk_as_it_arrives() -> None:
+    held = asyncio.Event()
+    waited: list[bool] = []
+    first, rest = _held_stream_parts()
+
+    async def body() -> AsyncIterator[bytes]:
+        yield first
+        try:
+            await asyncio.wait_for(held.wait(), 2)
+            waited.append(True)
+        except asyncio.TimeoutError:
+            waited.append(False)
+        yield rest
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        headers = {"content-type": "text/event-stream", "cf-aig-log-id": "01JLOG"}
+        return httpx.Response(200, headers=headers, content=body())
+
+    llm = ChatCloudflareAIGateway(
+        model="openai/gpt-4o-mini",
+        account_id="acc",
+        gateway_id="gw",
+        http_async_client=httpx.AsyncClient(transport=httpx.MockTransport(handler)),
+    )
+    chunks = []
+    async for c in llm.astream("hi"):
+        chunks.append(c)
+        held.set()
+    assert waited == [True]
+    _check_text_stream(chunks)
+
+
+def test_a_stream_without_a_finish_reason_ends_on_an_empty_chunk_with_the_usage() -> None:
+    fake = FakeGateway(
+        [
+            Reply(
+                text=sse(
+                    [
+                        chunk({"role": "assistant", "content": "Hi"}),
+                        chunk(None, usage={"prompt_tokens": 1, "completion_tokens": 1}),
+                    ]
+                )
+            )
+        ]
+    )
+    chunks = list(make(fake).stream("hi"))
+    assert [c.content for c in chunks] == ["Hi", ""]
+    assert chunks[-1].usage_metadata is not None
+    assert chunks[0].usage_metadata is None
+    assert chunks[-1].response_metadata["model_name"] == "openai/gpt-4o-mini"
 
 
 def test_stream_usage_can_be_turned_off() -> None:
