@@ -54,6 +54,8 @@ def _is_number(value: object) -> bool:
 def _check_header_text(field: str, value: object) -> None:
     if not isinstance(value, str) or not value:
         raise InvalidOptionError(field, value, "must be a non-empty string")
+    if value.isascii() and value.isprintable():  # the usual case, checked at C speed
+        return
     if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
         raise InvalidOptionError(field, value, "must not contain control characters")
     if not value.isascii():
@@ -284,8 +286,11 @@ class GatewayOptions:
     def merge(self, other: GatewayOptions | None) -> GatewayOptions:
         """Combine defaults (``self``) with per-call options (``other``): set fields of
         ``other`` win; metadata is merged key by key (per-call keys win) and re-validated."""
-        if other is None:
+        # run on every request: no new object (and no validation) when one side is empty
+        if other is None or other is self or other.is_empty():
             return self
+        if self.is_empty():
+            return other  # already validated: the values a merge would give
         values: dict[str, Any] = {}
         for f in fields(self):
             mine, theirs = getattr(self, f.name), getattr(other, f.name)
@@ -307,16 +312,16 @@ class GatewayOptions:
         return f"GatewayOptions({', '.join(set_fields)})"
 
     def is_empty(self) -> bool:
-        return all(getattr(self, f.name) is None for f in fields(self))
+        return all(getattr(self, name) is None for name in _FIELD_NAMES)
 
     def to_headers(self) -> dict[str, str]:
         """The ``cf-aig-*`` request headers for the set fields (booleans as ``true``/``false``)."""
         headers: dict[str, str] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
+        for name in _FIELD_NAMES:
+            value = getattr(self, name)
             if value is None:
                 continue
-            header = _HEADER_OF_FIELD[f.name]
+            header = _HEADER_OF_FIELD[name]
             if isinstance(value, bool):
                 headers[header] = "true" if value else "false"
             elif isinstance(value, CustomCost):
@@ -343,6 +348,9 @@ class GatewayOptions:
             value = getattr(self, f.name)
             items.append(tuple(sorted(value.items())) if isinstance(value, Mapping) else value)
         return hash(tuple(items))
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(GatewayOptions))
 
 
 def options_from_value(value: GatewayOptions | Mapping[str, Any] | None) -> GatewayOptions | None:
