@@ -6,6 +6,11 @@ round by round: the client's CPU per call (``time.process_time``: every thread o
 and the wall time per call. Ratios are to raw httpx (the floor of any client); each adapter is
 also compared with raw httpx plus its framework's own no-I/O floor, and with what users of that
 framework pick today.
+
+"Raw httpx plus the floor" is measured two ways: the sum of the two measured apart, and both in
+one call (the floor's model, then a raw httpx call), which is what an adapter does at least.
+The second is the larger: two code paths run together leave each other colder CPU caches than
+each finds when it runs alone in a loop. The adapter target is taken against the second.
 """
 
 from __future__ import annotations
@@ -42,14 +47,15 @@ def _table(
         f"Client CPU per call in microseconds: median of {rounds} rounds of {batch} calls per "
         "contender (p25-p75 in brackets), contenders interleaved; wall time per call and "
         "calls/s on one thread; the server is an instant local server in its own process. "
-        "'vs raw + floor': the adapter against raw httpx plus its framework's own no-I/O "
-        "floor.",
+        "'vs raw + floor': against raw httpx plus the framework's own no-I/O floor, measured "
+        "apart (their sum) and in one call (the floor's model, then a raw httpx call).",
         [
             "contender",
             "role",
             "CPU/call us",
             "vs raw httpx",
-            "vs raw + floor",
+            "vs raw + floor (apart)",
+            "vs raw + floor (one call)",
             "wall/call us",
             "calls/s",
         ],
@@ -57,16 +63,20 @@ def _table(
     floors = {
         c.framework: cpu.spread(c.name).median for c in contenders.values() if c.role == "floor"
     }
+    together = {
+        c.framework: cpu.spread(c.name).median for c in contenders.values() if c.role == "raw+floor"
+    }
     for name, c in contenders.items():
         m = cpu.spread(name).median
-        floor = floors.get(c.framework) if c.role != "floor" else None
+        compared = c.role in ("adapter", "today") and c.framework in floors
         w = wall.spread(name).median
         table.row(
             name,
             c.role,
             cpu.spread(name).show(1e6),
             ratio(m, base),
-            ratio(m, base + floor) if floor is not None else "",
+            ratio(m, base + floors[c.framework]) if compared else "",
+            ratio(m, together[c.framework]) if compared else "",
             f"{w * 1e6:,.0f}",
             f"{1 / w:,.0f}" if w else "-",
         )
@@ -83,10 +93,11 @@ def _table(
             c.name for c in contenders.values() if c.framework == framework and c.role == "today"
         )
         o, t, floor = cpu.spread(ours).median, cpu.spread(today).median, floors[framework]
+        one = together[framework]
         table.target(
-            f"{ours} <= 1.25x (raw httpx + framework floor)",
-            ratio(o, base + floor),
-            o <= 1.25 * (base + floor),
+            f"{ours} <= 1.25x (raw httpx + framework floor, in one call)",
+            f"{ratio(o, one)} ({ratio(o, base + floor)} of the two measured apart)",
+            o <= 1.25 * one,
         )
         table.target(f"{ours} faster than {today}", ratio(o, t), o < t)
     return table

@@ -54,6 +54,11 @@ CREATE TABLE IF NOT EXISTS cache (
 );
 """
 
+_INSERT_LOG = (
+    "INSERT INTO logs (id, account, gateway, data, request_body, response_body) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
+)
+
 CachedResponse = tuple[int, dict[str, str], bytes]
 
 
@@ -142,6 +147,11 @@ class Storage:
         strategy: str = "STOP_INSERTING",
     ) -> bool:
         """Store one log; with a ``limit``, stop inserting or delete the oldest first."""
+        row = (log["id"], account, gateway, json.dumps(log), request_body, response_body)
+        if limit is None:  # one statement is its own transaction (the request path)
+            with self._lock:
+                self._db.execute(_INSERT_LOG, row)
+            return True
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -159,11 +169,7 @@ class Storage:
                             "account=? AND gateway=? ORDER BY seq LIMIT ?)",
                             (account, gateway, count - limit + 1),
                         )
-                self._db.execute(
-                    "INSERT INTO logs (id, account, gateway, data, request_body, response_body)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    (log["id"], account, gateway, json.dumps(log), request_body, response_body),
-                )
+                self._db.execute(_INSERT_LOG, row)
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
