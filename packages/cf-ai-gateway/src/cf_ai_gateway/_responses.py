@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 
 from ._deadline import Deadline, DeadlineExceeded
-from ._json import parse_json
+from .jsonsafe import parse_json
 from ._requests import PreparedRequest
 from .errors import (
     ERROR_BODY_MAX_BYTES,

@@ -28,7 +28,7 @@ import httpx
 from httpx_sse import ServerSentEvent
 
 from ._deadline import NO_DEADLINE, Deadline, DeadlineExceeded
-from ._json import parse_json
+from .jsonsafe import parse_json
 from ._responses import (
     DEFAULT_MAX_EVENT_BYTES,
     DEFAULT_MAX_RESPONSE_BYTES,

@@ -68,7 +68,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 
 from . import wire
-from ._json import parse_json
+from .jsonsafe import parse_json
 from .providers import get_provider
 from .response_info import GatewayResponseInfo
 

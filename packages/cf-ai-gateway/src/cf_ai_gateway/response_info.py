@@ -8,7 +8,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from . import wire
-from ._json import parse_json
+from .jsonsafe import parse_json
 
 __all__ = ["CacheStatus", "GatewayResponseInfo"]
 

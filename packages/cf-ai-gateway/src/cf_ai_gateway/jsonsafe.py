@@ -1,5 +1,8 @@
 """JSON from untrusted bytes, bounded: linear time, a nesting limit, and only ``ValueError``.
 
+Used by the clients for everything a server sends, and by the emulator for everything a client
+sends.
+
 ``json.loads`` alone raises ``RecursionError`` on deeply nested input (``[[[[...]]]]``), and
 an object nested a few hundred levels deep, once parsed, breaks whatever walks it recursively
 later (``copy.deepcopy`` in a framework, ``json.dumps`` of a log). :func:`parse_json` refuses
@@ -61,7 +64,7 @@ def parse_json(data: str | bytes, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
     >>> parse_json("[" * 200 + "]" * 200)
     Traceback (most recent call last):
     ...
-    cf_ai_gateway._json.JSONDepthError: JSON nested deeper than 128 levels
+    cf_ai_gateway.jsonsafe.JSONDepthError: JSON nested deeper than 128 levels
     """
     text = data.decode("utf-8", "replace") if isinstance(data, (bytes, bytearray)) else data
     try:
