@@ -372,7 +372,8 @@ async def test_transport_error_cause_chain_carries_no_secret(api: Api, recorder:
     # httpx attaches the request (credentials in its headers): the cause is a detached copy
     with pytest.raises(RuntimeError, match="request"):
         _ = cause.request
-    assert cause.__cause__ is None and cause.__context__ is None
+    assert cause.__cause__ is None
+    assert cause.__context__ is None
     assert err.__context__ is None
     text = chain_text(err)
     assert "The above exception was the direct cause" in text
@@ -388,7 +389,8 @@ async def test_timeout_keeps_its_cause(make_api: Any, recorder: Recorder) -> Non
     with pytest.raises(GatewayTimeoutError) as exc_info:
         await api("chat_completions", CHAT_BODY)
     cause = exc_info.value.__cause__
-    assert type(cause) is httpx.ReadTimeout and str(cause) == "timed out"
+    assert type(cause) is httpx.ReadTimeout
+    assert str(cause) == "timed out"
 
 
 async def test_json_decode_error_is_the_cause(api: Api, recorder: Recorder) -> None:
@@ -412,7 +414,8 @@ async def test_stream_errors_keep_their_cause(api: Api, recorder: Recorder) -> N
     with pytest.raises(StreamInterruptedError) as interrupted:
         await api.collect(stream)
     cause = interrupted.value.__cause__
-    assert type(cause) is httpx.ReadError and str(cause) == str(cut)
+    assert type(cause) is httpx.ReadError
+    assert str(cause) == str(cut)
     assert interrupted.value.__context__ is None
     stream = await api("stream_chat_completions", CHAT_BODY)
     with pytest.raises(InvalidResponseError) as invalid:

@@ -12,9 +12,13 @@ chunk). How it is enforced:
   when the body starts;
 - async: each network wait runs under ``asyncio.wait_for`` with the time left, so the call
   ends at its deadline;
-- sync: a blocking read cannot be interrupted, so a call ends at the first of: a chunk
-  arriving after the deadline, or a read timeout capped to the time left when its phase
-  (headers, body) began: at most that much past the deadline, never more than twice it.
+- sync, on the ``httpx.Client`` the core creates itself (:func:`owned_sync_client`): every
+  socket read, write and connect is capped to the time left (a thin wrapper around httpcore's
+  network backend reads the call's deadline from a context variable), so the call ends at its
+  deadline even while a server drips its headers a byte at a time;
+- sync, on an ``httpx.Client`` you pass (``http_client=``, never changed by us): a blocking
+  read cannot be interrupted, so the call ends at the first of: a chunk arriving after the
+  deadline, or a read timeout capped to the time left when its phase (headers, body) began.
 
 A passed deadline raises :class:`~cf_ai_gateway.GatewayTimeoutError` with
 ``retryable=False`` (the caller's budget is spent).
@@ -23,18 +27,26 @@ A passed deadline raises :class:`~cf_ai_gateway.GatewayTimeoutError` with
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
+import ssl
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import replace
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
 from .errors import GatewayTimeoutError
 from .response_info import GatewayResponseInfo
 
-__all__ = ["NO_DEADLINE", "Deadline", "check_deadline_seconds"]
+__all__ = [
+    "NO_DEADLINE",
+    "Deadline",
+    "check_deadline_seconds",
+    "owned_sync_client",
+]
 
 T = TypeVar("T")
 
@@ -114,6 +126,19 @@ class Deadline:
         timeouts["read"] = self._capped(timeouts.get("read"), max(left, 0.001))
         response.request.extensions["timeout"] = timeouts
 
+    @contextlib.contextmanager
+    def active(self) -> Iterator[None]:
+        """Within the block, sync socket operations of an :func:`owned_sync_client` are
+        capped to the time left."""
+        if self.end is None:
+            yield
+            return
+        token = _CALL_END.set(self.end)
+        try:
+            yield
+        finally:
+            _CALL_END.reset(token)
+
     async def wait(self, awaitable: Awaitable[T]) -> T:
         """``await awaitable``, cancelled when the deadline passes (raises
         :class:`DeadlineExceeded`)."""
@@ -135,3 +160,89 @@ class DeadlineExceeded(Exception):
 
 
 NO_DEADLINE = Deadline(None)
+
+
+# --- sync: every socket operation capped to the call's deadline ---------------------------
+
+_CALL_END: ContextVar[float | None] = ContextVar("cf_ai_gateway_call_end", default=None)
+"""The monotonic end of the sync call running in this context (``Deadline.active``)."""
+
+
+def _capped(timeout: float | None) -> float | None:
+    end = _CALL_END.get()
+    if end is None:
+        return timeout
+    left = max(end - time.monotonic(), 0.001)  # > 0: a timeout, never a non-blocking socket
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream:
+    """An httpcore network stream whose every operation waits at most the time left."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _capped(timeout))  # type: ignore[no-any-return]
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _capped(timeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> _DeadlineStream:
+        return _DeadlineStream(
+            self._stream.start_tls(ssl_context, server_hostname, _capped(timeout))
+        )
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _DeadlineBackend:
+    """httpcore's sync network backend, its streams wrapped in :class:`_DeadlineStream`."""
+
+    def __init__(self, backend: Any) -> None:
+        self._backend = backend
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> _DeadlineStream:
+        stream = self._backend.connect_tcp(
+            host, port, _capped(timeout), local_address, socket_options
+        )
+        return _DeadlineStream(stream)
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> _DeadlineStream:
+        return _DeadlineStream(
+            self._backend.connect_unix_socket(path, _capped(timeout), socket_options)
+        )
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+
+def owned_sync_client() -> httpx.Client:
+    """The ``httpx.Client`` a sync gateway client creates for itself: httpx's defaults, with
+    socket operations capped to the running call's deadline. Where httpx's transport does not
+    have the expected shape (another httpx or httpcore version), a plain client: the deadline
+    is then enforced between reads only."""
+    transport = httpx.HTTPTransport()
+    pool = getattr(transport, "_pool", None)
+    backend = getattr(pool, "_network_backend", None)
+    if backend is not None and hasattr(backend, "connect_tcp"):
+        pool._network_backend = _DeadlineBackend(backend)  # type: ignore[union-attr]
+    return httpx.Client(transport=transport)

@@ -22,7 +22,6 @@ from typing import Any
 import httpx
 
 from ._deadline import Deadline, DeadlineExceeded
-from .jsonsafe import parse_json
 from ._requests import PreparedRequest
 from .errors import (
     ERROR_BODY_MAX_BYTES,
@@ -34,6 +33,7 @@ from .errors import (
     error_from_response,
     redact,
 )
+from .jsonsafe import parse_json
 from .response_info import GatewayResponseInfo
 
 DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
@@ -172,10 +172,11 @@ def too_large(what: str, limit: int, info: GatewayResponseInfo, name: str) -> Ga
 
 def with_content(response: httpx.Response, content: bytes) -> httpx.Response:
     """A closed, read copy of ``response`` holding ``content`` (already decoded)."""
+    # raw bytes: a header value httpx decoded from Latin-1 would not encode back as ASCII
     headers = [
         (k, v)
-        for k, v in response.headers.multi_items()
-        if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+        for k, v in response.headers.raw
+        if k.lower() not in (b"content-encoding", b"content-length", b"transfer-encoding")
     ]
     return httpx.Response(
         response.status_code,

@@ -234,7 +234,8 @@ def send_with_retries(
             request = _built(build, req)
             deadline.cap(request)
             try:
-                response = http.send(request, stream=True)
+                with deadline.active():
+                    response = http.send(request, stream=True)
             except httpx.HTTPError as exc:
                 if not deadline.expired():
                     outcome = exc
@@ -245,14 +246,16 @@ def send_with_retries(
             raise failure
         handed_over = False
         try:
-            if response.is_success:
-                response.extensions[ATTEMPTS_EXTENSION] = attempts
-                if stream:
-                    handed_over = True
-                    return response
-                body = read_body(response, max_response_bytes, deadline, response_info(response))
-                return with_content(response, body)
-            outcome = with_content(response, read_error_body(response, deadline))
+            with deadline.active():
+                if response.is_success:
+                    response.extensions[ATTEMPTS_EXTENSION] = attempts
+                    if stream:
+                        handed_over = True
+                        return response
+                    info = response_info(response)
+                    body = read_body(response, max_response_bytes, deadline, info)
+                    return with_content(response, body)
+                outcome = with_content(response, read_error_body(response, deadline))
         except httpx.HTTPError as exc:  # a 2xx body cut or stalled on the way
             outcome = exc
         finally:

@@ -28,7 +28,6 @@ import httpx
 from httpx_sse import ServerSentEvent
 
 from ._deadline import NO_DEADLINE, Deadline, DeadlineExceeded
-from .jsonsafe import parse_json
 from ._responses import (
     DEFAULT_MAX_EVENT_BYTES,
     DEFAULT_MAX_RESPONSE_BYTES,
@@ -46,6 +45,7 @@ from .errors import (
     error_from_response,
     redact,
 )
+from .jsonsafe import parse_json
 from .response_info import GatewayResponseInfo
 
 __all__ = ["AsyncChatCompletionStream", "ChatCompletionStream", "ChunkParser", "SSEReader"]
@@ -282,11 +282,17 @@ class ChatCompletionStream(_StreamBase):
         failure: GatewayError | None = None
         try:
             if not parser.is_event_stream(self.response):
-                body = read_body(self.response, self._max_response_bytes, deadline, self.info)
+                with deadline.active():
+                    body = read_body(self.response, self._max_response_bytes, deadline, self.info)
                 yield parser.destreamed(body)
                 return
             deadline.cap_read(self.response)
-            for data in self.response.iter_bytes():
+            raw = self.response.iter_bytes()
+            while True:
+                with deadline.active():  # each read waits at most the time left
+                    data = next(raw, None)
+                if data is None:
+                    break
                 yield from self._chunks(self._reader.feed(data))
                 if parser.done:
                     return

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from ._deadline import Deadline, check_deadline_seconds
+from ._deadline import Deadline, check_deadline_seconds, owned_sync_client
 from ._requests import PreparedRequest, RequestBuilder
 from ._responses import (
     DEFAULT_MAX_EVENT_BYTES,
@@ -208,7 +208,7 @@ class GatewayClient(_ClientBase):
             secret_headers=secret_headers,
         )
         self._owns_client = http_client is None
-        self._http = http_client if http_client is not None else httpx.Client()
+        self._http = http_client if http_client is not None else owned_sync_client()
         self._sleep: Callable[[float], None] = time.sleep
 
     def close(self) -> None:
