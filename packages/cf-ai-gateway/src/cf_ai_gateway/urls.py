@@ -22,8 +22,9 @@ from .wire import URLSurface
 
 __all__ = ["ParsedGatewayURL", "display_url", "parse_gateway_url"]
 
-_USERINFO = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@")
-"""The user info of a URL, up to the authority's last ``@`` (as ``urlsplit`` reads it)."""
+_USERINFO = re.compile(r"^(?P<scheme>[^/?#@]*//)[^/?#]*@")
+"""The user info of a URL, up to the authority's last ``@`` (as ``urlsplit`` reads it), after
+any scheme, a malformed one or none (``//user:pass@host``)."""
 
 
 def display_url(url: str) -> str:
