@@ -29,6 +29,8 @@ carries them in ``response.extensions[ATTEMPTS_EXTENSION]`` (read into
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass, replace
@@ -277,8 +279,14 @@ async def asend_with_retries(
     stream: bool,
     deadline: Deadline = NO_DEADLINE,
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+    gate: asyncio.Semaphore | None = None,
 ) -> httpx.Response:
-    """The async twin of :func:`send_with_retries` (the deadline ends each wait exactly)."""
+    """The async twin of :func:`send_with_retries` (the deadline ends each wait exactly).
+
+    ``gate``: each attempt holds a slot from sending until its body is read (a stream: until
+    its headers), so at most that many requests wait inside httpcore's pool, whose
+    bookkeeping grows with every waiting request (500 requests queued there at once ran at a
+    tenth of the speed of the same 500 queued here)."""
     flow = retry_flow(req, policy, deadline)
     outcome: Outcome | None = None
     attempts = 0
@@ -293,36 +301,39 @@ async def asend_with_retries(
             failure = deadline.error(attempts=attempts)
         else:
             attempts += 1
-            request = _built(build, req)
-            deadline.cap(request)
-            try:
-                response = await deadline.wait(http.send(request, stream=True))
-            except DeadlineExceeded:
-                failure = deadline.error(attempts=attempts)
-            except httpx.HTTPError as exc:
-                if not deadline.expired():
+            async with gate if gate is not None else contextlib.nullcontext():
+                request = _built(build, req)
+                deadline.cap(request)
+                try:
+                    response = await deadline.wait(http.send(request, stream=True))
+                except DeadlineExceeded:
+                    failure = deadline.error(attempts=attempts)
+                except httpx.HTTPError as exc:
+                    if not deadline.expired():
+                        outcome = exc
+                        continue
+                    failure = deadline.error(attempts=attempts)
+                    failure.__cause__ = detached(exc, req.secrets)
+                if failure is not None:
+                    raise failure
+                handed_over = False
+                try:
+                    if response.is_success:
+                        response.extensions[ATTEMPTS_EXTENSION] = attempts
+                        if stream:
+                            handed_over = True
+                            return response
+                        info = response_info(response)
+                        body = await aread_body(response, max_response_bytes, deadline, info)
+                        return with_content(response, body)
+                    outcome = with_content(response, await aread_error_body(response, deadline))
+                except httpx.HTTPError as exc:  # a 2xx body cut or stalled on the way
                     outcome = exc
-                    continue
-                failure = deadline.error(attempts=attempts)
-                failure.__cause__ = detached(exc, req.secrets)
+                finally:
+                    if not handed_over:
+                        await response.aclose()
         if failure is not None:
             raise failure
-        handed_over = False
-        try:
-            if response.is_success:
-                response.extensions[ATTEMPTS_EXTENSION] = attempts
-                if stream:
-                    handed_over = True
-                    return response
-                info = response_info(response)
-                body = await aread_body(response, max_response_bytes, deadline, info)
-                return with_content(response, body)
-            outcome = with_content(response, await aread_error_body(response, deadline))
-        except httpx.HTTPError as exc:  # a 2xx body cut or stalled on the way
-            outcome = exc
-        finally:
-            if not handed_over:
-                await response.aclose()
         if isinstance(outcome, httpx.HTTPError) and deadline.expired():
             failure = deadline.error(response_info(response), attempts=attempts)
             failure.__cause__ = detached(outcome, req.secrets)

@@ -56,6 +56,10 @@ __all__ = [
     "GatewayResult",
 ]
 
+ASYNC_IN_FLIGHT_MAX = 100
+"""Attempts one async client has in flight at once (httpx's default pool size): more calls
+wait their turn in the client, not inside httpcore's pool (see ``asend_with_retries``)."""
+
 DEFAULT_TIMEOUT = 120.0
 """Seconds httpx waits for each network operation: connecting, each write, each read of the
 answer (between two chunks, not the whole answer), a free pooled connection. Not a bound on
@@ -387,6 +391,7 @@ class AsyncGatewayClient(_ClientBase):
         import asyncio  # here, not at module level: sync-only users never pay for asyncio
 
         self._sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+        self._gate = asyncio.Semaphore(ASYNC_IN_FLIGHT_MAX)
 
     async def aclose(self) -> None:
         if self._owns_client:
@@ -412,6 +417,7 @@ class AsyncGatewayClient(_ClientBase):
             stream=stream,
             deadline=deadline,
             max_response_bytes=self.max_response_bytes,
+            gate=self._gate,
         )
 
     async def _json(
