@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "CHUNKS",
+    "FAULTS",
     "Close",
     "Hang",
     "Pause",
@@ -38,6 +40,7 @@ __all__ = [
     "Reply",
     "Send",
     "drip",
+    "fault",
     "reply",
     "sse_reply",
 ]
@@ -330,3 +333,104 @@ class RawServer:
                         continue
                 return False
         return True
+
+
+# --- a catalogue of faults, shared by the core's and the adapters' fault matrices -------------
+
+_COMPLETION = {
+    "id": "chatcmpl-raw",
+    "object": "chat.completion",
+    "model": "gpt-4o-mini",
+    "choices": [
+        {"index": 0, "message": {"role": "assistant", "content": "Hello!"}, "finish_reason": "stop"}
+    ],
+    "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
+}
+
+
+def _chunk_event(text: str | None, finish: str | None = None) -> dict[str, Any]:
+    delta = {"content": text} if text is not None else {}
+    return {
+        "id": "chatcmpl-raw",
+        "object": "chat.completion.chunk",
+        "model": "gpt-4o-mini",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
+
+
+CHUNKS: tuple[dict[str, Any], ...] = (
+    _chunk_event("Hel"),
+    _chunk_event("lo!"),
+    _chunk_event(None, "stop"),
+)
+"""A well-formed chat stream's chunks (``[DONE]`` follows)."""
+_SSE_HEAD = head(200, {"content-type": "text/event-stream", "transfer-encoding": "chunked"})
+_FIRST = chunk(f"data: {json.dumps(CHUNKS[0])}\n\n".encode())
+
+
+def fault(name: str, *, stream: bool) -> Reply:
+    """A named misbehaviour, as the answer to a chat completion (``stream``: to a streamed
+    one). See :data:`FAULTS` for the names."""
+    if name == "ok":
+        return sse_reply(CHUNKS) if stream else reply(200, _COMPLETION)
+    if name == "503":
+        return reply(503, {"error": {"message": "overloaded", "type": "server_error"}})
+    if name == "closed":
+        return Reply((Close(),))
+    if name == "reset":
+        return Reply((Close(reset=True),))
+    if name == "hang":
+        return Reply((Hang(),))
+    if name == "title_page":
+        return reply(502, b"<title>" * 32_000, content_type="text/html")
+    if name == "huge_error":
+        big = {"content-type": "text/html", "content-length": str(100 * 1024 * 1024)}
+        return Reply((Send(head(500, big)), Send(b"<html>" + b"x" * (2 * 1024 * 1024)), Hang()))
+    if name == "odd_headers":
+        odd = {"cf-aig-step": "²", "cf-aig-dlp": "[" * 5000 + "]" * 5000, "retry-after": "1e400"}
+        return sse_reply(CHUNKS, headers=odd) if stream else reply(200, _COMPLETION, odd)
+    if name == "not_json":
+        return reply(200, b"<html>a proxy</html>", content_type="text/html")
+    if name == "deep_json":
+        deep = "[" * 100_000 + "]" * 100_000
+        return sse_reply([deep]) if stream else reply(200, deep)
+    if name == "no_done":
+        return sse_reply(CHUNKS[:1], done=False)
+    if name == "non_object_event":
+        return sse_reply(["42"])
+    if name == "cut":
+        if stream:
+            return Reply((Send(_SSE_HEAD + _FIRST), Close()))
+        return Reply((Send(head(200, {"content-length": "1000"}) + b'{"id": "x'), Close()))
+    if name == "stall":
+        if stream:
+            return Reply((Send(_SSE_HEAD + _FIRST), Hang()))
+        return Reply((Send(head(200, {"content-length": "1000"}) + b'{"id": "x'), Hang()))
+    if name == "drip_body":
+        if stream:
+            return sse_reply([CHUNKS[0]] * 200, every=0.05)
+        return Reply((Send(head(200, {"content-length": "400"})), *drip(b"x" * 400, 0.05).steps))
+    if name == "drip_headers":
+        return drip(_SSE_HEAD if stream else head(200, {"content-length": "2"}) + b"{}", 0.05)
+    raise ValueError(f"unknown fault {name!r}; known: {', '.join(FAULTS)}")
+
+
+FAULTS: dict[str, str] = {
+    "ok": "a well-formed answer",
+    "503": "HTTP 503 with a provider error body",
+    "closed": "the connection closed before any answer",
+    "reset": "the connection reset (RST) before any answer",
+    "hang": "no answer at all",
+    "title_page": "a 224 KB error page of <title> (quadratic for a lazy regex)",
+    "huge_error": "a 100 MB error page (declared), 2 MB of it sent, then nothing",
+    "odd_headers": "headers no parser expects (cf-aig-step '²', a 10,000-bracket cf-aig-dlp)",
+    "not_json": "HTTP 200 with an HTML body",
+    "deep_json": "HTTP 200 with JSON nested 100,000 levels",
+    "no_done": "a stream that ends cleanly without [DONE] or a finish_reason",
+    "non_object_event": "a stream event that is not a JSON object",
+    "cut": "the connection closed in the middle of the body",
+    "stall": "the body stops in the middle, the connection stays open",
+    "drip_body": "the body a byte (an event) every 50 ms",
+    "drip_headers": "the headers a byte every 50 ms",
+}
+"""The names :func:`fault` knows, with what each does."""
