@@ -188,6 +188,7 @@ def test_any_event_stream_gives_chunks_or_a_gateway_error(
     accumulator.reply()
 
 
+CALL = ChatCall("openai/gpt-4o-mini", CHAT_BODY)
 streamed_bodies = bodies | sse_lines.map(lambda lines: "\n\n".join(lines).encode())
 
 
@@ -206,6 +207,11 @@ def call_through(mode: str, method: str, responses: list[httpx.Response]) -> lis
         ) as client:
             if method == "stream":
                 return list(client.stream_chat_completions(CHAT_BODY))
+            if method == "chat":  # the adapter kit: ChatReply over the answer
+                return [client.chat(CALL).content]
+            if method == "stream_chat":  # the adapter kit: ChatDelta objects, then the reply
+                with client.stream_chat(CALL) as stream:
+                    return [*stream, stream.reply()]
             return [client.chat_completions(CHAT_BODY)]
 
     async def run() -> list[Any]:
@@ -217,24 +223,36 @@ def call_through(mode: str, method: str, responses: list[httpx.Response]) -> lis
         ) as client:
             if method == "stream":
                 return [c async for c in await client.stream_chat_completions(CHAT_BODY)]
+            if method == "chat":
+                return [(await client.chat(CALL)).content]
+            if method == "stream_chat":
+                async with await client.stream_chat(CALL) as stream:
+                    return [*[d async for d in stream], stream.reply()]
             return [await client.chat_completions(CHAT_BODY)]
 
     return asyncio.run(run())
 
 
 @FUZZ
-@given(body=streamed_bodies, event_stream=st.booleans(), mode=st.sampled_from(["sync", "async"]))
+@given(
+    body=streamed_bodies,
+    event_stream=st.booleans(),
+    mode=st.sampled_from(["sync", "async"]),
+    method=st.sampled_from(["stream", "stream_chat"]),
+)
 def test_any_streamed_answer_through_the_clients(
-    body: bytes, event_stream: bool, mode: str
+    body: bytes, event_stream: bool, mode: str, method: str
 ) -> None:
-    """Through both clients: chunk dicts, or a GatewayError."""
+    """Through both clients, raw chunks or the adapter kit's deltas: a result, or a
+    GatewayError."""
     content_type = "text/event-stream" if event_stream else "application/json"
     response = httpx.Response(200, content=body, headers={"content-type": content_type})
     try:
-        chunks = call_through(mode, "stream", [response])
+        chunks = call_through(mode, method, [response])
     except GatewayError:
         return
-    assert all(isinstance(chunk, dict) for chunk in chunks)
+    if method == "stream":
+        assert all(isinstance(chunk, dict) for chunk in chunks)
 
 
 @FUZZ
@@ -243,9 +261,10 @@ def test_any_streamed_answer_through_the_clients(
     status=st.sampled_from([200, 201, 400, 404, 429, 500, 503]),
     hdrs=headers,
     mode=st.sampled_from(["sync", "async"]),
+    method=st.sampled_from(["call", "chat"]),
 )
 def test_any_answer_through_the_clients(
-    body: bytes, status: int, hdrs: dict[str, str], mode: str
+    body: bytes, status: int, hdrs: dict[str, str], mode: str, method: str
 ) -> None:
     raw = [
         (k.encode(), v.encode("latin-1"))  # as a server sends them: bytes, Latin-1 decoded
@@ -255,7 +274,7 @@ def test_any_answer_through_the_clients(
     responses = [httpx.Response(status, content=body, headers=raw) for _ in range(3)]
     shown = ""
     try:
-        call_through(mode, "call", responses)
+        call_through(mode, method, responses)
     except GatewayError as exc:
         shown = f"{exc} {exc!r} {exc.body}"
     assert PROVIDER_KEY not in shown
