@@ -262,6 +262,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                 "langchain-core",
                 "langchain-tests",
                 "llama-index-core",
+                "litellm",
                 "httpx",
                 "vcrpy",
                 "pytest-recording",

@@ -99,6 +99,14 @@ OPTION_PROBES: dict[str, tuple[object, tuple[object, ...]]] = {
     "byok_alias": ("production", ("",)),
     "zdr": (True, ("on",)),
     "no_wholesale": (True, ("on",)),
+    "allowed_models": (
+        ["anthropic/*", "openai/gpt-5-mini"],
+        (["*"], ["a, b"], ["openai/x", "openai/x"], []),
+    ),
+    "allowed_providers": (["openai", "anthropic"], (["openai/gpt"], [])),
+    "session_id": ("sess-1", ("",)),
+    "turn_id": ("turn-3", ("",)),
+    "no_session_affinity": (True, ("yes",)),
 }
 
 OTHER_REQUEST_HEADERS: dict[str, str] = {

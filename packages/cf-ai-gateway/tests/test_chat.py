@@ -3,6 +3,7 @@ clients' ``chat`` / ``stream_chat`` with and without server-side fallbacks."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -17,6 +18,7 @@ from cf_ai_gateway import (
     GatewayClient,
     GatewayOptions,
     GatewayResponseInfo,
+    InvalidOptionError,
     InvalidResponseError,
     Usage,
     merge_options,
@@ -29,6 +31,7 @@ from cf_ai_gateway.chat import (
     function_tool,
     json_schema_response_format,
     looks_like_credential,
+    options_from_headers,
     qualified_model_name,
     reasoning_of,
     tool_choice_param,
@@ -346,6 +349,81 @@ def test_option_layers() -> None:
     assert merged == GatewayOptions(cache_ttl=60, metadata={"a": 1, "b": 2})
     assert merge_options(None, None) is None
     assert repr(GatewayOptions(cache_ttl=60)) == "GatewayOptions(cache_ttl=60)"
+
+
+def test_options_from_headers_round_trip_every_option() -> None:
+    every = GatewayOptions(
+        cache_ttl=3600,
+        skip_cache=True,
+        cache_key="k-1",
+        collect_log=False,
+        collect_log_payload=False,
+        metadata={"user": "u-1", "n": 2, "ok": True},
+        event_id="ev-1",
+        request_timeout_ms=1500,
+        max_attempts=3,
+        retry_delay_ms=200,
+        backoff="linear",
+        custom_cost={"per_token_in": 1e-06, "per_token_out": 2e-06},
+        byok_alias="prod",
+        zdr=True,
+        no_wholesale=False,
+        allowed_models=["anthropic/*", "openai/gpt-4o-mini"],
+        allowed_providers=["openai", "anthropic"],
+        session_id="s-1",
+        turn_id="t-1",
+        no_session_affinity=True,
+    )
+    unset = [f.name for f in dataclasses.fields(GatewayOptions) if getattr(every, f.name) is None]
+    assert unset == []  # a new option joins this test (and options_from_headers' table)
+    options, rest = options_from_headers(every.to_headers())
+    assert options == every
+    assert rest == {}
+
+
+def test_options_from_headers_keeps_other_headers_and_reads_names_in_any_case() -> None:
+    options, rest = options_from_headers(
+        {
+            "CF-AIG-Cache-TTL": " 60 ",
+            "cf-skip-cache": "TRUE",
+            "cf-aig-authorization": "Bearer gw",
+            "cf-aig-gateway-id": "gw",
+            "X-Trace": "t-1",
+        }
+    )
+    assert options == GatewayOptions(cache_ttl=60, skip_cache=True)
+    assert rest == {
+        "cf-aig-authorization": "Bearer gw",
+        "cf-aig-gateway-id": "gw",
+        "X-Trace": "t-1",
+    }
+    assert options_from_headers(None) == (None, {})
+    assert options_from_headers({"x-other": "1"}) == (None, {"x-other": "1"})
+
+
+@pytest.mark.parametrize(
+    ("headers", "match"),
+    [
+        ({"cf-aig-cache-ttl": "soon"}, "must be an integer"),
+        ({"cf-aig-cache-ttl": "30"}, "cache_ttl=30 is invalid"),
+        ({"cf-aig-skip-cache": "yes"}, "true or false"),
+        ({"cf-aig-metadata": "[1]"}, "JSON object"),
+        ({"cf-aig-metadata": '{"a": {"b": 1}}'}, "must be a string, finite number or boolean"),
+        ({"cf-aig-max-attempts": "9"}, "from 1 to 5"),
+        ({"cf-aig-cache-tll": "60"}, "not a gateway request header"),
+        ({"cf-aig-cache-ttl": "60", "cf-cache-ttl": "120"}, "contradicts"),
+    ],
+)
+def test_options_from_headers_refuses_what_the_gateway_would_ignore_or_reject(
+    headers: dict[str, str], match: str
+) -> None:
+    with pytest.raises(InvalidOptionError, match=match):
+        options_from_headers(headers)
+
+
+def test_the_same_option_twice_with_one_value_is_fine() -> None:
+    options, _ = options_from_headers({"cf-aig-cache-ttl": "60", "cf-cache-ttl": "60"})
+    assert options == GatewayOptions(cache_ttl=60)
 
 
 # --- client.chat / stream_chat -------------------------------------------------------------

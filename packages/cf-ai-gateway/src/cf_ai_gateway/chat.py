@@ -15,7 +15,9 @@ between lives here:
   finish reason, usage on the final chunk); :class:`ChatStream` / :class:`AsyncChatStream`
   iterate a stream as :class:`ChatDelta` objects;
 - tool and structured-output helpers (:func:`function_tool`, :func:`tool_choice_param`,
-  :func:`json_schema_response_format`) and :func:`looks_like_credential`.
+  :func:`json_schema_response_format`), :func:`looks_like_credential`, and
+  :func:`options_from_headers` (raw ``cf-aig-*`` headers a framework passed through, read
+  back into validated :class:`~cf_ai_gateway.GatewayOptions`).
 
 >>> call = ChatCall("openai/gpt-4o-mini", {"messages": [{"role": "user", "content": "Hi"}]},
 ...                 fallback_models=("workers-ai/@cf/meta/llama-3.1-8b-instruct",))
@@ -39,7 +41,7 @@ from . import wire
 from ._credentials import looks_like_credential
 from ._streams import destreamed_chunk
 from .errors import InvalidResponseError
-from .options import GatewayOptions
+from .options import GatewayOptions, InvalidOptionError
 from .providers import DYNAMIC_PREFIX, check_step_model, get_provider, split_model
 from .response_info import GatewayResponseInfo
 from .universal import UniversalStep
@@ -58,6 +60,7 @@ __all__ = [
     "function_tool",
     "json_schema_response_format",
     "looks_like_credential",
+    "options_from_headers",
     "qualified_model_name",
     "reasoning_of",
     "routed_model_name",
@@ -68,6 +71,117 @@ __all__ = [
 # --- credentials never travel in a body -----------------------------------------------------
 # ``looks_like_credential`` (re-exported here for the adapters) refuses credential-shaped
 # parameter and body key names before they can reach a request body, a log or a repr.
+
+
+# --- gateway options that arrived as raw headers -------------------------------------------
+
+_OPTION_OF_HEADER: dict[str, tuple[str, str]] = {
+    # header -> (GatewayOptions field, how the gateway reads the value)
+    wire.H_CACHE_TTL: ("cache_ttl", "int"),
+    wire.H_CACHE_TTL_LEGACY: ("cache_ttl", "int"),
+    wire.H_SKIP_CACHE: ("skip_cache", "bool"),
+    wire.H_SKIP_CACHE_LEGACY: ("skip_cache", "bool"),
+    wire.H_CACHE_KEY: ("cache_key", "str"),
+    wire.H_COLLECT_LOG: ("collect_log", "bool"),
+    wire.H_COLLECT_LOG_PAYLOAD: ("collect_log_payload", "bool"),
+    wire.H_METADATA: ("metadata", "json"),
+    wire.H_EVENT_ID: ("event_id", "str"),
+    wire.H_REQUEST_TIMEOUT: ("request_timeout_ms", "int"),
+    wire.H_MAX_ATTEMPTS: ("max_attempts", "int"),
+    wire.H_RETRY_DELAY: ("retry_delay_ms", "int"),
+    wire.H_BACKOFF: ("backoff", "str"),
+    wire.H_CUSTOM_COST: ("custom_cost", "json"),
+    wire.H_BYOK_ALIAS: ("byok_alias", "str"),
+    wire.H_ZDR: ("zdr", "bool"),
+    wire.H_NO_WHOLESALE: ("no_wholesale", "bool"),
+    wire.H_ALLOWED_MODELS: ("allowed_models", "list"),
+    wire.H_ALLOWED_PROVIDERS: ("allowed_providers", "list"),
+    wire.H_SESSION_ID: ("session_id", "str"),
+    wire.H_TURN_ID: ("turn_id", "str"),
+    wire.H_NO_SESSION_AFFINITY: ("no_session_affinity", "bool"),
+}
+"""Every ``GatewayOptions`` field's header (the inverse of ``GatewayOptions.to_headers``; a
+test fails when a field has none here)."""
+_NOT_OPTION_HEADERS = frozenset({wire.H_AUTHORIZATION, wire.H_GATEWAY_ID})
+"""``cf-aig-*`` request headers that are not options: returned with the other headers."""
+
+
+def _header_value(header: str, field_name: str, kind: str, value: object) -> Any:
+    if not isinstance(value, str):
+        raise InvalidOptionError(field_name, value, f"header {header!r} must be a string")
+    text = value.strip()
+    if kind == "int":
+        if not re.fullmatch(r"-?[0-9]+", text):
+            raise InvalidOptionError(field_name, value, f"header {header!r} must be an integer")
+        return int(text)
+    if kind == "bool":
+        flag = {"true": True, "false": False}.get(text.lower())
+        if flag is None:
+            raise InvalidOptionError(field_name, value, f"header {header!r} must be true or false")
+        return flag
+    if kind == "json":
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            parsed = None
+        if not isinstance(parsed, dict):
+            raise InvalidOptionError(field_name, value, f"header {header!r} must be a JSON object")
+        return parsed
+    if kind == "list":
+        return [entry.strip() for entry in text.split(wire.LIST_SEPARATOR)]
+    return text
+
+
+def options_from_headers(
+    headers: Mapping[str, str] | None,
+) -> tuple[GatewayOptions | None, dict[str, str]]:
+    """Read the gateway options out of raw request headers a framework passed through (an
+    OpenAI-style ``extra_headers`` / ``default_headers``), so they are validated like typed
+    :class:`~cf_ai_gateway.GatewayOptions` instead of being sent unchecked.
+
+    Returns the options (``None`` when there were none) and the remaining headers. Names are
+    matched case-insensitively; the deprecated ``cf-cache-ttl`` / ``cf-skip-cache`` are read
+    as ``cache_ttl`` / ``skip_cache``. Values are read as the gateway reads them (``true`` /
+    ``false``, integers, JSON objects for ``cf-aig-metadata`` and ``cf-aig-custom-cost``,
+    comma-separated lists for ``cf-aig-allowed-models`` / ``-providers``). A
+    value that does not parse or breaks a gateway rule, two spellings of one option with
+    different values, or an unknown ``cf-aig-*`` request header (a typo would otherwise be
+    silently ignored by the gateway) raises :class:`~cf_ai_gateway.InvalidOptionError`.
+    ``cf-aig-authorization`` and ``cf-aig-gateway-id`` are not options: they stay in the
+    remaining headers, for the caller to route.
+
+    >>> opts, rest = options_from_headers({"cf-aig-cache-ttl": "3600", "x-trace": "t-1",
+    ...                                   "cf-aig-metadata": '{"user": "u-1"}'})
+    >>> opts
+    GatewayOptions(cache_ttl=3600, metadata={'user': 'u-1'})
+    >>> rest
+    {'x-trace': 't-1'}
+    """
+    values: dict[str, Any] = {}
+    seen: dict[str, str] = {}
+    rest: dict[str, str] = {}
+    for name, value in (headers or {}).items():
+        lower = str(name).strip().lower()
+        entry = _OPTION_OF_HEADER.get(lower)
+        if entry is None:
+            if lower.startswith(wire.HEADER_PREFIX) and lower not in _NOT_OPTION_HEADERS:
+                known = sorted(_OPTION_OF_HEADER)
+                raise InvalidOptionError(
+                    "headers", name, f"is not a gateway request header; known: {known}"
+                )
+            rest[name] = value
+            continue
+        field_name, kind = entry
+        parsed = _header_value(lower, field_name, kind, value)
+        if field_name in values and values[field_name] != parsed:
+            raise InvalidOptionError(
+                field_name,
+                value,
+                f"header {lower!r} contradicts {seen[field_name]!r}; send one of them",
+            )
+        values[field_name] = parsed
+        seen[field_name] = lower
+    return (GatewayOptions(**values) if values else None), rest
 
 
 # --- usage ----------------------------------------------------------------------------------
