@@ -199,14 +199,14 @@ class Gateway:
         )
 
     def url_secrets(self) -> tuple[str, ...]:
-        """Credentials in the base URLs' user info (``https://user:pass@host``), which httpx
-        sends as basic auth: redacted from every text, like the token."""
+        """The password in the base URLs' user info (``https://user:pass@host``), which httpx
+        sends as basic auth: redacted from every text, like the token. (Not the user name: a
+        common word such as ``user`` would be masked in every message.)"""
         found: list[str] = []
         for url in (self.base_url, self.api_base_url):
-            parts = urlsplit(url)
-            for value in (parts.username, parts.password):
-                if value:
-                    found += [value, unquote(value)]
+            password = urlsplit(url).password
+            if password:
+                found += [password, unquote(password)]
         return tuple(dict.fromkeys(found))
 
     __str__ = __repr__
