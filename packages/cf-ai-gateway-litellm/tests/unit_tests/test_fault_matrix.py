@@ -53,10 +53,11 @@ def server() -> Iterator[RawServer]:
 # completion keywords)
 CASES: list[tuple[str, type[GatewayError] | None, int, float, tuple[str, ...], dict[str, Any]]] = [
     ("ok", None, 1, 3.0, ("call", "stream"), {}),
-    ("503", ProviderError, 2, 3.0, ("call", "stream"), {}),
-    ("closed", GatewayConnectionError, 2, 3.0, ("call", "stream"), {}),
-    ("hang", GatewayTimeoutError, 2, 3.5, ("call", "stream"), {"timeout": 0.3}),
-    ("title_page", ProviderError, 2, 3.0, ("call", "stream"), {}),
+    # the retried ones once per mode (a backoff each); the stream-specific ones as streams
+    ("503", ProviderError, 2, 3.0, ("call",), {}),
+    ("closed", GatewayConnectionError, 2, 3.0, ("stream",), {}),
+    ("hang", GatewayTimeoutError, 2, 3.5, ("call",), {"timeout": 0.3}),
+    ("title_page", ProviderError, 2, 3.0, ("stream",), {}),
     ("odd_headers", None, 1, 3.0, ("call", "stream"), {}),
     ("not_json", InvalidResponseError, 1, 3.0, ("call", "stream"), {}),
     ("no_done", StreamInterruptedError, 1, 3.0, ("stream",), {}),
