@@ -20,6 +20,7 @@ from dataclasses import replace
 from typing import Any
 
 from cf_ai_gateway import wire
+from cf_ai_gateway.jsonsafe import parse_json
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -28,6 +29,7 @@ from .dynamic_routes import api_elements, deployment_of, parse_route, route_id
 from .errors import Rejection, answers_rejections
 from .pipeline import bearer
 from .state import EmulatorState
+from .surfaces.incoming import read_body
 
 __all__ = ["ROUTES"]
 
@@ -81,7 +83,7 @@ def _gateway(state: EmulatorState, account: str, gateway_id: str) -> GatewaySett
 
 async def _body(request: Request) -> Any:
     try:
-        return json.loads(await request.body() or b"null")
+        return parse_json(await read_body(request, api=True) or b"null")
     except ValueError:
         raise Rejection.api(
             wire.CODE_API_INVALID_REQUEST, "the request body is not valid JSON", 400
@@ -290,6 +292,22 @@ def _selected_logs(
     return out
 
 
+def _order_key(log: Mapping[str, Any], field: str) -> tuple[Any, ...]:
+    """A sort key that compares whatever a field holds: absent or empty values last (a
+    rate-limited request's log has no provider or model: ``""``), numbers (booleans too) by
+    value, text by text; ties in insertion order. Mixed types never meet (``"" < 0`` raised
+    ``TypeError``, a 500)."""
+    value = log.get(field)
+    key: float | str
+    if value is None or value == "":
+        rank, key = 2, ""
+    elif isinstance(value, (int, float)):
+        rank, key = 0, value
+    else:
+        rank, key = 1, str(value)
+    return (rank, key, log["_seq"])
+
+
 @answers_rejections
 async def list_logs(request: Request) -> Response:
     state, account = _auth(request)
@@ -307,10 +325,7 @@ async def list_logs(request: Request) -> Response:
             wire.CODE_API_INVALID_REQUEST, "order_by_direction must be asc or desc", 400
         )
     logs = _selected_logs(request, state, account, gateway.id)
-    logs.sort(
-        key=lambda log: (log.get(order_by) is None, log.get(order_by) or 0, log["_seq"]),
-        reverse=direction == "desc",
-    )
+    logs.sort(key=lambda log: _order_key(log, order_by), reverse=direction == "desc")
     items = [
         {k: v for k, v in log.items() if k != "_seq"}
         for log in logs[(page - 1) * per_page : page * per_page]
