@@ -236,6 +236,9 @@ def tests(session: nox.Session) -> None:
         "integration_tests/test_cassettes.py",
         "integration_tests/test_docs_samples.py",
         "integration_tests/test_packaging.py",
+        # two workers: many cases wait on purpose (timeouts, backoff, dripped bytes)
+        "-n",
+        "2",
         *session.posargs,
     )
     session.run("pytest", "--doctest-modules", f"{CORE}/src", "-q", "-p", "no:randomly")
