@@ -1,13 +1,14 @@
 """Sessions for the cf-ai-gateway monorepo.
 
 ``nox`` (no arguments) runs what CI runs: lint, typecheck, the core/emulator tests on every
-supported Python, real clients against the emulator, every adapter on each framework line it
-supports, the docs (every sample run, the site built with ``--strict``), the lowest-dependency
-checks, the package check, the demo and a smoke run of the benchmarks. ``nox -s demo`` runs
-the offline tour; ``nox -s bench`` the benchmarks (a few minutes; it prints the tables);
-``nox -s record`` re-records the cassettes against the local emulator; ``nox -t langchain``
-runs one framework's legs; ``nox -s wheels`` builds the wheelhouse ``dist/`` that
-``pip install --find-links dist "cf-ai-gateway[langchain]"`` installs from.
+supported Python, a minute of load on the emulator, real clients against the emulator, every
+adapter on each framework line it supports, the docs (every sample run, the site built with
+``--strict``), the lowest-dependency checks, the package check, the demo and a smoke run of the
+benchmarks. ``nox -s demo`` runs the offline tour; ``nox -s bench`` the benchmarks (a few
+minutes; it prints the tables); ``nox -s record`` re-records the cassettes against the local
+emulator; ``nox -t langchain`` runs one framework's legs; ``nox -s wheels`` builds the
+wheelhouse ``dist/`` that ``pip install --find-links dist "cf-ai-gateway[langchain]"`` installs
+from.
 
 Adapters are data: a row of ``ADAPTERS`` (its package, its framework lines with their test
 stacks, its integration and cassette folders) gives it its test legs, its ``record`` leg, its
@@ -36,6 +37,7 @@ nox.options.sessions = [
     "lint",
     "typecheck",
     "tests",
+    "load",
     "clients",
     "adapters",
     "docs",
@@ -237,9 +239,28 @@ def tests(session: nox.Session) -> None:
         "integration_tests/test_cassettes.py",
         "integration_tests/test_docs_samples.py",
         "integration_tests/test_packaging.py",
+        # two workers: many cases wait on purpose (timeouts, backoff, dripped bytes)
+        "-n",
+        "2",
         *session.posargs,
     )
     session.run("pytest", "--doctest-modules", f"{CORE}/src", "-q", "-p", "no:randomly")
+
+
+@nox.session(python=PYTHONS[-1])
+def load(session: nox.Session) -> None:
+    """About a minute of load on the emulator (its CLI server, its own process): 64 core
+    clients, then exact log rows, exact rate limits and bounded memory
+    (``tests/test_load.py``; ``CF_AIG_LOAD_SECONDS`` sets the traffic's duration)."""
+    session.install(*_editable(CORE, EMULATOR), *_group("test"))
+    session.run(
+        "pytest",
+        f"{EMULATOR}/tests/test_load.py",
+        "-q",
+        "-rA",
+        *session.posargs,
+        env={"CF_AIG_LOAD_TEST": "1"},
+    )
 
 
 CLIENTS = (

@@ -1,5 +1,7 @@
 """Unit tests of the core: no network. Sockets are disabled for every test (unix sockets stay
-allowed: asyncio's event loop uses a socketpair); HTTP goes through ``httpx.MockTransport``."""
+allowed: asyncio's event loop uses a socketpair); HTTP goes through ``httpx.MockTransport``.
+Tests marked ``local_sockets`` (the fault matrix: a real connection pool against a scripted
+server) may use sockets to ``127.0.0.1`` only."""
 
 from __future__ import annotations
 
@@ -10,12 +12,23 @@ import httpx
 import pytest
 from _cf_core_helpers import ACCOUNT, GATEWAY_ID, PROVIDER_KEY, TOKEN, Api, Recorder
 from cf_ai_gateway import AsyncGatewayClient, Gateway, GatewayClient, RetryPolicy
-from pytest_socket import disable_socket
+from pytest_socket import disable_socket, enable_socket, socket_allow_hosts
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "local_sockets: may open sockets to 127.0.0.1 (and nothing else)"
+    )
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    disable_socket(allow_unix_socket=True)
+    if item.get_closest_marker("local_sockets"):
+        # (a local server fixture, set up before this hook, enables sockets to start)
+        enable_socket()
+        socket_allow_hosts(["127.0.0.1"], allow_unix_socket=True)
+    else:
+        disable_socket(allow_unix_socket=True)
 
 
 @pytest.fixture

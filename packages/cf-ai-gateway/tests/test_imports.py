@@ -13,6 +13,8 @@ import pytest
 from pytest_socket import SocketBlockedError
 
 EXPECTED_ALL = [
+    "DEFAULT_MAX_EVENT_BYTES",
+    "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_TIMEOUT",
     "DYNAMIC_PREFIX",
     "ENV_PROVIDER_API_KEY",
@@ -64,6 +66,7 @@ EXPECTED_ALL = [
     "ProviderAuthenticationError",
     "ProviderError",
     "RateLimitError",
+    "ResponseTooLargeError",
     "RetryPolicy",
     "SpendLimitError",
     "StreamInterruptedError",

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from .config import DEFAULT_CONFIG_TOML, DEFAULT_TOKEN, ConfigError
-from .listening import listening_socket
+from .listening import KEEP_ALIVE_S, listening_socket
 
 if TYPE_CHECKING:
     from .state import EmulatorState
@@ -140,6 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             log_level=args.log_level,
             access_log=False,  # our own line per request replaces uvicorn's
             lifespan="off",
+            timeout_keep_alive=KEEP_ALIVE_S,
         )
     )
     # uvicorn shuts down gracefully on SIGINT/SIGTERM and then re-raises the signal with the

@@ -28,6 +28,8 @@ else:  # pragma: no cover
 __all__ = [
     "DEFAULT_ACCOUNT_ID",
     "DEFAULT_CONFIG_TOML",
+    "DEFAULT_LOG_BODY_MAX_BYTES",
+    "DEFAULT_MAX_REQUEST_BYTES",
     "DEFAULT_TOKEN",
     "AccountConfig",
     "ConfigError",
@@ -36,12 +38,19 @@ __all__ = [
     "MockSettings",
     "ProviderSettings",
     "SpendLimit",
+    "header_text_problem",
     "load_config",
     "parse_config",
 ]
 
 DEFAULT_ACCOUNT_ID = "emu-account"
 DEFAULT_TOKEN = "emu-token"
+DEFAULT_MAX_REQUEST_BYTES = 32 * 1024 * 1024
+"""``[emulator] max_request_bytes``: a larger request body is answered 413 without being read
+(Cloudflare documents 25 MB as the largest cacheable request, and Workers accept 100 MB; our
+choice sits between)."""
+DEFAULT_LOG_BODY_MAX_BYTES = 1024 * 1024
+"""``[emulator] log_body_max_bytes``: the most of a request or response body one log keeps."""
 
 Technique = Literal["fixed", "sliding"]
 Strategy = Literal["STOP_INSERTING", "DELETE_OLDEST"]
@@ -80,6 +89,26 @@ def _bool(path: str, value: object) -> bool:
 def _str(path: str, value: object) -> str:
     if not isinstance(value, str):
         raise ConfigError(path, value, "must be a string")
+    return value
+
+
+def header_text_problem(value: str) -> str | None:
+    """Why ``value`` cannot be sent as an HTTP header value (the emulator names models in
+    ``cf-aig-model`` and ``cf-aig-routed-model``), or ``None``: control characters (CR/LF
+    would split the header) and characters outside Latin-1 cannot."""
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        return "must not contain control characters (CR, LF, ...)"
+    if any(ord(c) > 0xFF for c in value):
+        return "must be Latin-1 text (it is sent back in a response header)"
+    return None
+
+
+def _model_name(path: str, value: object) -> str:
+    if not isinstance(value, str) or not value:
+        raise ConfigError(path, value, "must be a non-empty string")
+    problem = header_text_problem(value)
+    if problem is not None:
+        raise ConfigError(path, value, problem)
     return value
 
 
@@ -139,6 +168,8 @@ def _aliases(path: str, value: object) -> dict[str, tuple[str, ...]]:
             raise ConfigError(where, models, "must be a non-empty list of 'provider/model'")
         for model in models:
             provider, _, rest = model.partition("/") if isinstance(model, str) else ("", "", "")
+            if isinstance(model, str):
+                _model_name(where, model)
             try:
                 get_provider(provider)
             except ValueError:
@@ -447,6 +478,10 @@ class EmulatorConfig:
     providers: Mapping[str, ProviderSettings] = field(default_factory=dict)
     mock: MockSettings = field(default_factory=MockSettings)
     default_account: str = DEFAULT_ACCOUNT_ID
+    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
+    """A request body larger than this is answered 413 (``[emulator] max_request_bytes``)."""
+    log_body_max_bytes: int = DEFAULT_LOG_BODY_MAX_BYTES
+    """The most of each body a log stores (``[emulator] log_body_max_bytes``)."""
 
     def provider(self, slug: str) -> ProviderSettings:
         return self.providers.get(slug, ProviderSettings())
@@ -536,7 +571,9 @@ def parse_config(data: Mapping[str, Any]) -> EmulatorConfig:
     emulator = data.get("emulator", {})
     if not isinstance(emulator, Mapping):
         raise ConfigError("emulator", emulator, "must be a table")
-    _check_unknown("emulator", emulator, {"default_account"})
+    _check_unknown(
+        "emulator", emulator, {"default_account", "max_request_bytes", "log_body_max_bytes"}
+    )
     accounts_raw = data.get("accounts")
     if not isinstance(accounts_raw, Mapping) or not accounts_raw:
         raise ConfigError("accounts", accounts_raw, "must be a table with at least one account")
@@ -579,6 +616,16 @@ def parse_config(data: Mapping[str, Any]) -> EmulatorConfig:
         providers=providers,
         mock=_parse_mock(data.get("mock", {})),
         default_account=default_account,
+        max_request_bytes=_int(
+            "emulator.max_request_bytes",
+            emulator.get("max_request_bytes", DEFAULT_MAX_REQUEST_BYTES),
+            1,
+        ),
+        log_body_max_bytes=_int(
+            "emulator.log_body_max_bytes",
+            emulator.get("log_body_max_bytes", DEFAULT_LOG_BODY_MAX_BYTES),
+            0,
+        ),
     )
 
 

@@ -27,7 +27,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .config import ConfigError
+from cf_ai_gateway import wire
+
+from .config import ConfigError, header_text_problem
 from .ids import short_hash
 
 __all__ = [
@@ -99,7 +101,10 @@ def parse_route(raw: object, path: str) -> dict[str, Any]:
             raise ConfigError(
                 f"{where}.type", el.get("type"), f"must be one of {', '.join(sorted(_TYPES))}"
             )
-        props = dict(el.get("properties") or {})
+        props_raw = el.get("properties") or {}
+        if not isinstance(props_raw, Mapping):
+            raise ConfigError(f"{where}.properties", props_raw, "must be an object")
+        props = dict(props_raw)
         outputs_raw = el.get("outputs") or {}
         if not isinstance(outputs_raw, Mapping):
             raise ConfigError(f"{where}.outputs", outputs_raw, "must be an object")
@@ -131,6 +136,19 @@ def parse_route(raw: object, path: str) -> dict[str, Any]:
                 if not isinstance(props.get(req), str) or not props[req]:
                     raise ConfigError(
                         f"{where}.properties.{req}", props.get(req), "must be a non-empty string"
+                    )
+                problem = header_text_problem(props[req])
+                if problem is not None:
+                    raise ConfigError(f"{where}.properties.{req}", props[req], problem)
+            for opt, most in (("timeout", 3_600_000), ("retries", wire.MAX_ATTEMPTS_MAX)):
+                value = props.get(opt)
+                if value is not None and (
+                    not isinstance(value, (int, float))
+                    or isinstance(value, bool)
+                    or not 0 <= value <= most
+                ):
+                    raise ConfigError(
+                        f"{where}.properties.{opt}", value, f"must be a number from 0 to {most}"
                     )
         if kind == "percentage":
             for key in outputs:

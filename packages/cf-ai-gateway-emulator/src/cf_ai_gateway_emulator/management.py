@@ -20,6 +20,7 @@ from dataclasses import replace
 from typing import Any
 
 from cf_ai_gateway import wire
+from cf_ai_gateway.jsonsafe import parse_json
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -30,6 +31,7 @@ from .errors import Rejection, answers_rejections
 from .pipeline import bearer
 from .state import EmulatorState
 from .storage import LogSelection
+from .surfaces.incoming import read_body
 
 __all__ = ["ROUTES"]
 
@@ -72,7 +74,7 @@ def _gateway(state: EmulatorState, account: str, gateway_id: str) -> GatewaySett
 
 async def _body(request: Request) -> Any:
     try:
-        return json.loads(await request.body() or b"null")
+        return parse_json(await read_body(request, api=True) or b"null")
     except ValueError:
         raise Rejection.api(
             wire.CODE_API_INVALID_REQUEST, "the request body is not valid JSON", 400

@@ -3,6 +3,7 @@ storage, clock, rate limiters and the seeded random sources of dynamic routes.""
 
 from __future__ import annotations
 
+import hmac
 import random
 import threading
 from collections.abc import Mapping
@@ -25,7 +26,17 @@ from .storage import Storage
 if TYPE_CHECKING:
     from starlette.requests import Request
 
-__all__ = ["Account", "EmulatorState", "iso_time"]
+__all__ = ["Account", "EmulatorState", "constant_time_in", "iso_time"]
+
+
+def constant_time_in(token: str, known: tuple[str, ...]) -> bool:
+    """Whether ``token`` is one of ``known``, in time that does not depend on where the first
+    differing character is (``hmac.compare_digest``; every candidate is compared)."""
+    given = token.encode("utf-8", "surrogateescape")
+    found = False
+    for candidate in known:
+        found |= hmac.compare_digest(given, candidate.encode("utf-8", "surrogateescape"))
+    return found
 
 
 def iso_time(ts: float) -> str:
@@ -157,7 +168,8 @@ class EmulatorState:
         account = self.accounts.get(account_id)
         if account is None or not token:
             return False
-        return token in account.api_tokens or bool(gateway and token in gateway.tokens)
+        known = (*account.api_tokens, *(gateway.tokens if gateway else ()))
+        return constant_time_in(token, known)
 
     # --- dynamic routes ---------------------------------------------------------------------
 

@@ -29,7 +29,7 @@ from cf_ai_gateway import Gateway
 from .app import create_app
 from .clock import Clock, ManualClock
 from .config import EmulatorConfig, GatewaySettings
-from .listening import listening_socket
+from .listening import KEEP_ALIVE_S, listening_socket
 from .mock.scripts import SCRIPT_HEADER, Script, parse_answers, parse_script
 from .state import EmulatorState
 
@@ -206,7 +206,12 @@ def run_emulator(
     bound_port = sock.getsockname()[1]
     server = uvicorn.Server(
         uvicorn.Config(
-            app, log_level="error", access_log=False, lifespan="off", timeout_graceful_shutdown=2
+            app,
+            log_level="error",
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=2,
+            timeout_keep_alive=KEEP_ALIVE_S,
         )
     )
     thread = threading.Thread(

@@ -161,7 +161,14 @@ class GatewaySettings(BaseModel):
     """Default :class:`cf_ai_gateway.GatewayOptions` for every request (per call options are
     merged over them)."""
     timeout: float | None = Field(default=None, alias="request_timeout")
-    """Seconds per HTTP request (default 120)."""
+    """Seconds each network operation may wait (default 120): connecting, each write, each read
+    of the answer (between two chunks: not the whole answer), a free pooled connection. It
+    does not bound a call: a server sending a byte now and then can hold one as long as it
+    likes. Use ``deadline`` for that."""
+    deadline: float | None = Field(default=None, gt=0)
+    """Seconds one call may take in total, every retry and backoff included, and for a stream
+    until its last chunk (``None``, the default: no such bound). Past it the call raises
+    ``cf_ai_gateway.GatewayTimeoutError`` (also LangChain's ``ModelTimeoutError``)."""
     max_retries: int = Field(default=2, ge=0)
     """Client-side retries (the core ``RetryPolicy``) on 408/409/429/5xx and network errors."""
     default_headers: dict[str, str] | None = None
@@ -301,6 +308,7 @@ class GatewaySettings(BaseModel):
             timeout=self.timeout,
             max_retries=self.max_retries,
             default_headers=tuple(sorted((self.default_headers or {}).items())),
+            deadline=self.deadline,
         )
         pair = clients_for(
             config, http_client=self.http_client, http_async_client=self.http_async_client

@@ -87,7 +87,17 @@ class GatewayFields(BaseModel):
         "are merged over them).",
     )
     timeout: float | None = Field(
-        default=None, gt=0, description="Seconds per HTTP request (the core default: 120)."
+        default=None,
+        gt=0,
+        description="Seconds each network operation may wait (the core default: 120): "
+        "connecting, each write, each read of the answer (between two chunks, not the whole "
+        "answer), a free pooled connection. Not a bound on the call: see deadline.",
+    )
+    deadline: float | None = Field(
+        default=None,
+        gt=0,
+        description="Seconds one call may take in total, retries, backoff and a whole stream "
+        "included (None, the default: no such bound); past it cf_ai_gateway.GatewayTimeoutError.",
     )
     max_retries: int = Field(
         default=2, ge=0, description="Client-side retries on 408/409/429/5xx and network errors."
@@ -194,6 +204,7 @@ class GatewayFields(BaseModel):
                     timeout=self.timeout,
                     max_retries=self.max_retries,
                     default_headers=tuple(sorted((self.default_headers or {}).items())),
+                    deadline=self.deadline,
                 )
                 pair = cfg.clients_for(
                     config,

@@ -24,6 +24,8 @@ from .chat import (
     Usage,
 )
 from .client import (
+    DEFAULT_MAX_EVENT_BYTES,
+    DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_TIMEOUT,
     AsyncChatCompletionStream,
     AsyncGatewayClient,
@@ -67,6 +69,7 @@ from .errors import (
     ProviderAuthenticationError,
     ProviderError,
     RateLimitError,
+    ResponseTooLargeError,
     SpendLimitError,
     StreamInterruptedError,
 )
@@ -124,6 +127,8 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "DEFAULT_MAX_EVENT_BYTES",
+    "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_TIMEOUT",
     "DYNAMIC_PREFIX",
     "ENV_PROVIDER_API_KEY",
@@ -175,6 +180,7 @@ __all__ = [
     "ProviderAuthenticationError",
     "ProviderError",
     "RateLimitError",
+    "ResponseTooLargeError",
     "RetryPolicy",
     "SpendLimitError",
     "StreamInterruptedError",

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import wire
+from ._credentials import check_credential, check_headers, secret_values
 from ._version import __version__
-from .config import Gateway, GatewayConfigError
+from .config import Gateway, GatewayConfigError, display_url
 from .errors import ErrorContext, ErrorSource
 from .options import GatewayOptions
 from .providers import auth_headers, check_chat_model, get_provider, split_model
@@ -33,8 +34,8 @@ class PreparedRequest:
     """What the request carries (surface, ids, gateway token, provider key), for its errors."""
 
     def describe(self) -> str:
-        """Method and path for logs: no host-specific ids beyond the path, no headers."""
-        return f"{self.method} {self.url}"
+        """Method and URL for logs: no headers, and no user info even if the URL had one."""
+        return f"{self.method} {display_url(self.url)}"
 
 
 def _check_surface(surface: str) -> Surface:
@@ -65,13 +66,25 @@ class RequestBuilder:
         surface: Surface,
         api_key: str | None,
         default_headers: Mapping[str, str] | None,
+        secret_headers: Sequence[str] = (),
     ) -> None:
         self.gateway = gateway
         self.surface = _check_surface(surface)
-        if api_key is not None and (not isinstance(api_key, str) or not api_key.strip()):
-            raise ValueError("api_key must be a non-empty string, or None for BYOK/Unified Billing")
+        if isinstance(secret_headers, str):
+            secret_headers = (secret_headers,)
+        self.secret_headers = tuple(str(name).lower() for name in secret_headers)
+        """Names of extra headers whose values are credentials (besides ``wire.SECRET_HEADERS``
+        and names that look like one): redacted wherever the core renders text."""
+        if api_key is not None:
+            if not isinstance(api_key, str) or not api_key.strip():
+                raise ValueError(
+                    "api_key must be a non-empty string, or None for BYOK/Unified Billing"
+                )
+            check_credential(api_key, "api_key")
         self.api_key = api_key
-        self.default_headers = dict(default_headers or {})
+        self.default_headers = check_headers(
+            default_headers, "default_headers", self.secret_headers
+        )
         for name in self.default_headers:
             if name.lower() in wire.SECRET_HEADERS:
                 raise ValueError(
@@ -81,8 +94,18 @@ class RequestBuilder:
 
     # --- shared header logic ----------------------------------------------------------------
 
-    def _secrets(self, api_key: str | None) -> tuple[str, ...]:
-        return tuple(s for s in (self.gateway.token, self.api_key, api_key) if s)
+    def _secrets(self, api_key: str | None, *headers: Mapping[str, str] | None) -> tuple[str, ...]:
+        """Every credential this request carries, by value: the gateway token, provider keys,
+        the values of credential headers (default, extra, universal step headers) and a
+        password in the gateway URL."""
+        found = [self.gateway.token, self.api_key, api_key, *self.gateway.url_secrets()]
+        found += secret_values(self.default_headers, self.secret_headers)
+        for more in headers:
+            found += secret_values(more, self.secret_headers)
+        return tuple(dict.fromkeys(s for s in found if s))
+
+    def _extra(self, extra_headers: Mapping[str, str] | None) -> dict[str, str]:
+        return check_headers(extra_headers, "extra_headers", self.secret_headers)
 
     def _gateway_headers(self, options: GatewayOptions | None) -> dict[str, str]:
         headers = {"user-agent": USER_AGENT, **self.default_headers}
@@ -92,7 +115,9 @@ class RequestBuilder:
         return headers
 
     def _key(self, api_key: str | None) -> str | None:
-        return api_key if api_key is not None else self.api_key
+        if api_key is not None:
+            return check_credential(api_key, "api_key")
+        return self.api_key
 
     def _context(
         self,
@@ -137,6 +162,7 @@ class RequestBuilder:
             raise ValueError("body has stream=true: use stream_chat_completions() instead")
         chosen = _check_surface(surface or self.surface)
         key = self._key(api_key)
+        extra = self._extra(extra_headers)
         headers = self._gateway_headers(options)
         provider = check_chat_model(payload["model"], chosen)
         if chosen == "compat":
@@ -152,15 +178,15 @@ class RequestBuilder:
             payload["model"] = split_model(payload["model"])[1]
             url = self.gateway.provider_url(provider, provider.chat_path)
             headers.update(auth_headers(provider, key))
-        headers.update(extra_headers or {})
+        headers.update(extra)
         context = self._context(
             chosen,
             options,
             provider=provider.slug if provider is not None else None,
-            caller_key=key is not None or _carries_credential(extra_headers),
+            caller_key=key is not None or _carries_credential(extra),
         )
         return PreparedRequest(
-            "POST", url, headers, payload, self._secrets(api_key), context=context
+            "POST", url, headers, payload, self._secrets(api_key, extra), context=context
         )
 
     def _rest_headers(self, headers: dict[str, str], key: str | None, endpoint: str) -> str:
@@ -198,19 +224,20 @@ class RequestBuilder:
                 "unified /compat endpoint has no embeddings either"
             )
         payload["model"] = model
-        headers = self._gateway_headers(options)
         key = self._key(api_key)
+        extra = self._extra(extra_headers)
+        headers = self._gateway_headers(options)
         headers.update(auth_headers(provider, key))
-        headers.update(extra_headers or {})
+        headers.update(extra)
         url = self.gateway.provider_url(provider, provider.embeddings_path)
         context = self._context(
             "provider",
             options,
             provider=provider.slug,
-            caller_key=key is not None or _carries_credential(extra_headers),
+            caller_key=key is not None or _carries_credential(extra),
         )
         return PreparedRequest(
-            "POST", url, headers, payload, self._secrets(api_key), context=context
+            "POST", url, headers, payload, self._secrets(api_key, extra), context=context
         )
 
     def universal(
@@ -223,7 +250,8 @@ class RequestBuilder:
         if isinstance(steps, (str, bytes, Mapping)) or not steps:
             raise ValueError("steps must be a non-empty sequence of UniversalStep")
         body: list[dict[str, Any]] = []
-        secrets = list(self._secrets(None))
+        extra = self._extra(extra_headers)
+        secrets = list(self._secrets(None, extra))
         step_context: list[tuple[str, bool]] = []
         for i, step in enumerate(steps):
             if isinstance(step, Mapping):
@@ -234,13 +262,18 @@ class RequestBuilder:
             if not isinstance(step, UniversalStep):
                 raise TypeError(f"steps[{i}] must be a UniversalStep, not {type(step).__name__}")
             body.append(step.to_dict())
-            secrets.extend(_credential_values(step.headers))
+            secrets.extend(secret_values(step.headers, self.secret_headers))
             step_context.append((step.provider, _carries_credential(step.headers)))
         headers = self._gateway_headers(options)
-        headers.update(extra_headers or {})
+        headers.update(extra)
         context = self._context("universal", options, steps=tuple(step_context))
         return PreparedRequest(
-            "POST", self.gateway.universal_url(), headers, body, tuple(secrets), context=context
+            "POST",
+            self.gateway.universal_url(),
+            headers,
+            body,
+            tuple(dict.fromkeys(secrets)),
+            context=context,
         )
 
 
@@ -250,13 +283,3 @@ def _carries_credential(headers: Mapping[str, str] | None) -> bool:
         name.lower() in wire.SECRET_HEADERS and name.lower() != wire.H_AUTHORIZATION
         for name in headers or {}
     )
-
-
-def _credential_values(headers: Mapping[str, str]) -> list[str]:
-    values = []
-    for name, value in headers.items():
-        if name.lower() in wire.SECRET_HEADERS:
-            values.append(value)
-            if value.lower().startswith("bearer "):
-                values.append(value[7:])
-    return values

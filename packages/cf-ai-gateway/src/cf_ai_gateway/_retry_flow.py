@@ -5,12 +5,20 @@ the management clients all go through these two drivers.
 
 The flow yields :data:`SEND` ("send the request once") or a :class:`Sleep` ("wait this long").
 After a send the driver answers with what the attempt ended in: a failed (non-2xx) response,
-already read and closed, or the ``httpx.HTTPError`` it raised. A 2xx response ends the exchange
-at the driver: the flow never sees it. After a sleep the driver answers ``None``. When the
-policy gives up, the flow raises the typed ``GatewayError`` of the last attempt (a transport
-error keeps the httpx exception as its ``__cause__``). :func:`send_with_retries` is the
-synchronous driver, read it as the reference; :func:`asend_with_retries` is its async twin, line
-for line. A client calls one of them and never loops itself.
+read up to an excerpt (``ERROR_BODY_MAX_BYTES``) and closed, or the ``httpx.HTTPError`` it
+raised. A 2xx response ends the exchange at the driver: the flow never sees it. After a sleep
+the driver answers ``None``. When the policy gives up, the flow raises the typed
+``GatewayError`` of the last attempt (a transport error keeps a copy of the httpx exception,
+detached from its request, as its ``__cause__``). :func:`send_with_retries` is the synchronous
+driver, read it as the reference; :func:`asend_with_retries` is its async twin, line for line.
+A client calls one of them and never loops itself.
+
+Every exit closes what it opened: the drivers always send with ``stream=True`` and read the
+body themselves, bounded (``max_response_bytes``; an error body only up to its excerpt), so a
+response is either closed before the driver returns or raises, or handed over open to a
+stream (which closes it on every exit path). A call's :class:`~cf_ai_gateway._deadline.Deadline`
+is checked before every attempt and caps every timeout; a backoff that would end past it is not
+waited (the last error is raised).
 
 What it did is visible: every retry is logged at INFO on the ``cf_ai_gateway`` logger (the
 attempt, the reason, the delay and where it came from, the gateway's log id; never a header or
@@ -21,6 +29,8 @@ carries them in ``response.extensions[ATTEMPTS_EXTENSION]`` (read into
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass, replace
@@ -28,8 +38,22 @@ from dataclasses import dataclass, replace
 import httpx
 
 from . import wire
+from ._deadline import NO_DEADLINE, Deadline, DeadlineExceeded
 from ._requests import PreparedRequest
-from ._responses import ATTEMPTS_EXTENSION, read_error, transport_error
+from ._responses import (
+    ATTEMPTS_EXTENSION,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    aread_body,
+    aread_error_body,
+    detached,
+    read_body,
+    read_error,
+    read_error_body,
+    response_info,
+    transport_error,
+    with_content,
+)
+from .config import GatewayConfigError
 from .errors import GatewayError, redact
 from .retry import RetryPolicy
 
@@ -68,13 +92,15 @@ Outcome = httpx.Response | httpx.HTTPError
 RetryFlow = Generator[Send | Sleep, Outcome | None, None]
 
 
-def retry_flow(req: PreparedRequest, policy: RetryPolicy) -> RetryFlow:
+def retry_flow(
+    req: PreparedRequest, policy: RetryPolicy, deadline: Deadline = NO_DEADLINE
+) -> RetryFlow:
     """Attempt ``req`` until it succeeds or ``policy`` gives up (see the module docstring).
 
     Every failure becomes a typed error first (the server's ``retry-after-ms``,
     ``Retry-After`` and ``x-should-retry`` are read then); ``policy.delay_for`` turns it into
     the wait before the next attempt, or ``None`` to raise it, with the attempts made on its
-    ``info``.
+    ``info``. A wait that would end past ``deadline`` is not waited: the error is raised.
     """
     attempts = 0
     while True:
@@ -88,6 +114,19 @@ def retry_flow(req: PreparedRequest, policy: RetryPolicy) -> RetryFlow:
             error = read_error(req, outcome)
         error.info = replace(error.info, attempts=attempts)
         delay = policy.delay_for(attempts, error)
+        left = deadline.remaining()
+        if delay is not None and left is not None and delay >= left:
+            logger.info(
+                "%s: attempt %d failed (%s); not retrying: the call's deadline leaves %.2f s, "
+                "the next attempt would start in %.2f s",
+                redact(req.describe(), req.secrets),
+                attempts,
+                _reason(error),
+                max(left, 0.0),
+                delay,
+                extra=_fields(attempts, _reason(error), None, error),
+            )
+            raise error
         if delay is None:
             if attempts > 1:
                 logger.info(
@@ -152,6 +191,20 @@ def _log_retry(
     )
 
 
+def _built(build: Callable[[], httpx.Request], req: PreparedRequest) -> httpx.Request:
+    """The attempt's request; a request httpx cannot build (an invalid URL or header that
+    got past validation) is a ``GatewayConfigError`` naming no credential, never an httpx
+    exception or a ``UnicodeEncodeError``."""
+    try:
+        return build()
+    except (httpx.InvalidURL, ValueError, TypeError) as exc:
+        # the cause is a redacted copy (a UnicodeEncodeError holds the whole header value)
+        text = redact(f"{type(exc).__name__}: {exc}", req.secrets)
+        error = GatewayConfigError(f"the request could not be built ({text})")
+        error.__cause__ = ValueError(text)
+    raise error  # outside the except block: no __context__ holding the original
+
+
 def send_with_retries(
     http: httpx.Client,
     req: PreparedRequest,
@@ -160,11 +213,13 @@ def send_with_retries(
     sleep: Callable[[float], None],
     *,
     stream: bool,
+    deadline: Deadline = NO_DEADLINE,
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
 ) -> httpx.Response:
     """Drive :func:`retry_flow` with blocking I/O: ``build()`` makes each attempt's request;
-    a 2xx response is returned (open when ``stream``), anything else is retried or raised as
-    the typed ``GatewayError``."""
-    flow = retry_flow(req, policy)
+    a 2xx response is returned (open when ``stream``, else read, bounded, and closed),
+    anything else is retried or raised as the typed ``GatewayError``."""
+    flow = retry_flow(req, policy, deadline)
     outcome: Outcome | None = None
     attempts = 0
     while True:
@@ -173,19 +228,45 @@ def send_with_retries(
         if isinstance(step, Sleep):
             sleep(step.seconds)
             continue
-        attempts += 1
-        try:
-            response = http.send(build(), stream=stream)
-            if response.is_success:
-                response.extensions[ATTEMPTS_EXTENSION] = attempts
-                return response
+        failure: GatewayError | None = None
+        if deadline.expired():
+            failure = deadline.error(attempts=attempts)
+        else:
+            attempts += 1
+            request = _built(build, req)
+            deadline.cap(request)
             try:
-                response.read()
-            finally:
-                response.close()
-            outcome = response
-        except httpx.HTTPError as exc:
+                with deadline.active():
+                    response = http.send(request, stream=True)
+            except httpx.HTTPError as exc:
+                if not deadline.expired():
+                    outcome = exc
+                    continue
+                failure = deadline.error(attempts=attempts)
+                failure.__cause__ = detached(exc, req.secrets)
+        if failure is not None:
+            raise failure
+        handed_over = False
+        try:
+            with deadline.active():
+                if response.is_success:
+                    response.extensions[ATTEMPTS_EXTENSION] = attempts
+                    if stream:
+                        handed_over = True
+                        return response
+                    info = response_info(response)
+                    body = read_body(response, max_response_bytes, deadline, info)
+                    return with_content(response, body)
+                outcome = with_content(response, read_error_body(response, deadline))
+        except httpx.HTTPError as exc:  # a 2xx body cut or stalled on the way
             outcome = exc
+        finally:
+            if not handed_over:
+                response.close()
+        if isinstance(outcome, httpx.HTTPError) and deadline.expired():
+            failure = deadline.error(response_info(response), attempts=attempts)
+            failure.__cause__ = detached(outcome, req.secrets)
+            raise failure
 
 
 async def asend_with_retries(
@@ -196,9 +277,17 @@ async def asend_with_retries(
     sleep: Callable[[float], Awaitable[None]],
     *,
     stream: bool,
+    deadline: Deadline = NO_DEADLINE,
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+    gate: asyncio.Semaphore | None = None,
 ) -> httpx.Response:
-    """The async twin of :func:`send_with_retries`."""
-    flow = retry_flow(req, policy)
+    """The async twin of :func:`send_with_retries` (the deadline ends each wait exactly).
+
+    ``gate``: each attempt holds a slot from sending until its body is read (a stream: until
+    its headers), so at most that many requests wait inside httpcore's pool, whose
+    bookkeeping grows with every waiting request (500 requests queued there at once ran at a
+    tenth of the speed of the same 500 queued here)."""
+    flow = retry_flow(req, policy, deadline)
     outcome: Outcome | None = None
     attempts = 0
     while True:
@@ -207,16 +296,45 @@ async def asend_with_retries(
         if isinstance(step, Sleep):
             await sleep(step.seconds)
             continue
-        attempts += 1
-        try:
-            response = await http.send(build(), stream=stream)
-            if response.is_success:
-                response.extensions[ATTEMPTS_EXTENSION] = attempts
-                return response
-            try:
-                await response.aread()
-            finally:
-                await response.aclose()
-            outcome = response
-        except httpx.HTTPError as exc:
-            outcome = exc
+        failure: GatewayError | None = None
+        if deadline.expired():
+            failure = deadline.error(attempts=attempts)
+        else:
+            attempts += 1
+            async with gate if gate is not None else contextlib.nullcontext():
+                request = _built(build, req)
+                deadline.cap(request)
+                try:
+                    response = await deadline.wait(http.send(request, stream=True))
+                except DeadlineExceeded:
+                    failure = deadline.error(attempts=attempts)
+                except httpx.HTTPError as exc:
+                    if not deadline.expired():
+                        outcome = exc
+                        continue
+                    failure = deadline.error(attempts=attempts)
+                    failure.__cause__ = detached(exc, req.secrets)
+                if failure is not None:
+                    raise failure
+                handed_over = False
+                try:
+                    if response.is_success:
+                        response.extensions[ATTEMPTS_EXTENSION] = attempts
+                        if stream:
+                            handed_over = True
+                            return response
+                        info = response_info(response)
+                        body = await aread_body(response, max_response_bytes, deadline, info)
+                        return with_content(response, body)
+                    outcome = with_content(response, await aread_error_body(response, deadline))
+                except httpx.HTTPError as exc:  # a 2xx body cut or stalled on the way
+                    outcome = exc
+                finally:
+                    if not handed_over:
+                        await response.aclose()
+        if failure is not None:
+            raise failure
+        if isinstance(outcome, httpx.HTTPError) and deadline.expired():
+            failure = deadline.error(response_info(response), attempts=attempts)
+            failure.__cause__ = detached(outcome, req.secrets)
+            raise failure

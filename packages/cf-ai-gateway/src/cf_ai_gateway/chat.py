@@ -38,6 +38,7 @@ from types import MappingProxyType
 from typing import Any
 
 from . import wire
+from ._credentials import looks_like_credential
 from ._streams import destreamed_chunk
 from .errors import InvalidResponseError
 from .options import GatewayOptions, InvalidOptionError
@@ -68,25 +69,8 @@ __all__ = [
 ]
 
 # --- credentials never travel in a body -----------------------------------------------------
-
-_CREDENTIAL_NAME = re.compile(
-    r"(?i)(api[_-]?key|secret|passw(or)?d|credential|(^|[_-])token$|(^|[_-])auth(orization)?$"
-    r"|bearer|private[_-]?key)"
-)
-
-
-def looks_like_credential(name: str) -> bool:
-    """Whether a parameter or body key name looks like it carries a credential.
-
-    Used to refuse such keys before they can reach a request body, a log or a repr
-    (``openai_api_key``, ``api_key``, ``access_token``, ``client_secret``, ...). Chat
-    parameters such as ``max_tokens`` or ``logit_bias`` are not matched.
-
-    >>> [n for n in ("openai_api_key", "max_tokens", "gateway_token", "top_logprobs")
-    ...  if looks_like_credential(n)]
-    ['openai_api_key', 'gateway_token']
-    """
-    return bool(_CREDENTIAL_NAME.search(name))
+# ``looks_like_credential`` (re-exported here for the adapters) refuses credential-shaped
+# parameter and body key names before they can reach a request body, a log or a repr.
 
 
 # --- gateway options that arrived as raw headers -------------------------------------------
@@ -539,11 +523,11 @@ def text_of(content: Any) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        return "".join(
-            p.get("text", "") if isinstance(p, Mapping) else str(p)
+        parts = (
+            p.get("text") if isinstance(p, Mapping) and p.get("type") == "text" else p
             for p in content
-            if isinstance(p, str) or (isinstance(p, Mapping) and p.get("type") == "text")
         )
+        return "".join(p for p in parts if isinstance(p, str))
     return ""
 
 
@@ -788,6 +772,21 @@ class StreamAccumulator:
         return ChatReply(data, self.info, self.model, self.usage)
 
 
+def _folded(accumulator: StreamAccumulator, chunk: Mapping[str, Any]) -> ChatDelta | None:
+    """``accumulator.add(chunk)``, where a chunk the folding cannot read is the server's
+    fault: ``InvalidResponseError``, never a bare exception."""
+    try:
+        return accumulator.add(chunk)
+    except InvalidResponseError:
+        raise
+    except Exception as exc:
+        raise InvalidResponseError(
+            f"a stream chunk could not be read ({type(exc).__name__})",
+            status_code=accumulator.info.status_code,
+            info=accumulator.info,
+        ) from exc
+
+
 class ChatStream:
     """A chat stream as :class:`ChatDelta` objects; ``info`` is known before the first one.
 
@@ -812,7 +811,7 @@ class ChatStream:
     def __iter__(self) -> Iterator[ChatDelta]:
         try:
             for chunk in self._chunks:
-                delta = self.accumulator.add(chunk)
+                delta = _folded(self.accumulator, chunk)
                 if delta is not None:
                     yield delta
         finally:
@@ -849,7 +848,7 @@ class AsyncChatStream:
     async def __aiter__(self) -> AsyncIterator[ChatDelta]:
         try:
             async for chunk in self._chunks:
-                delta = self.accumulator.add(chunk)
+                delta = _folded(self.accumulator, chunk)
                 if delta is not None:
                     yield delta
         finally:

@@ -14,12 +14,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
+from ._deadline import Deadline, check_deadline_seconds, owned_sync_client
 from ._requests import PreparedRequest, RequestBuilder
-from ._responses import GatewayResult, read_result, response_info
+from ._responses import (
+    DEFAULT_MAX_EVENT_BYTES,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    GatewayResult,
+    check_limit,
+    read_result,
+    response_info,
+)
 from ._retry_flow import asend_with_retries, send_with_retries
 from ._streams import AsyncChatCompletionStream, ChatCompletionStream
 from .chat import (
@@ -38,6 +46,8 @@ from .universal import UniversalStep
 from .wire import Surface
 
 __all__ = [
+    "DEFAULT_MAX_EVENT_BYTES",
+    "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_TIMEOUT",
     "AsyncChatCompletionStream",
     "AsyncGatewayClient",
@@ -46,8 +56,16 @@ __all__ = [
     "GatewayResult",
 ]
 
+ASYNC_IN_FLIGHT_MAX = 100
+"""Attempts one async client has in flight at once (httpx's default pool size): more calls
+wait their turn in the client, not inside httpcore's pool (see ``asend_with_retries``)."""
+
 DEFAULT_TIMEOUT = 120.0
-"""Seconds for connect, read, write and pool, unless ``timeout=`` says otherwise."""
+"""Seconds httpx waits for each network operation: connecting, each write, each read of the
+answer (between two chunks, not the whole answer), a free pooled connection. Not a bound on
+the call: that is ``deadline=``."""
+
+_Stream = TypeVar("_Stream", ChatCompletionStream, AsyncChatCompletionStream)
 
 
 def _stream_info(response: httpx.Response) -> GatewayResponseInfo:
@@ -65,13 +83,45 @@ class _ClientBase:
         timeout: float | httpx.Timeout | None,
         retry: RetryPolicy | None,
         default_headers: Mapping[str, str] | None,
+        deadline: float | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+        secret_headers: Sequence[str] = (),
     ) -> None:
         self.gateway = gateway if gateway is not None else Gateway.from_env()
         self._builder = RequestBuilder(
-            self.gateway, surface=surface, api_key=api_key, default_headers=default_headers
+            self.gateway,
+            surface=surface,
+            api_key=api_key,
+            default_headers=default_headers,
+            secret_headers=secret_headers,
         )
         self.retry = retry if retry is not None else RetryPolicy()
         self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        self.deadline = check_deadline_seconds(deadline)
+        """Seconds one call may take in total (``None``: no bound beyond ``timeout``)."""
+        self.max_response_bytes = check_limit(max_response_bytes, "max_response_bytes")
+        self.max_event_bytes = check_limit(max_event_bytes, "max_event_bytes")
+
+    def _deadline(self, deadline: float | None) -> Deadline:
+        """The deadline of one call: ``deadline=`` of the call, else the client's."""
+        return Deadline(check_deadline_seconds(deadline) if deadline is not None else self.deadline)
+
+    def _stream(
+        self,
+        cls: type[_Stream],
+        response: httpx.Response,
+        req: PreparedRequest,
+        deadline: Deadline,
+    ) -> _Stream:
+        return cls(
+            response,
+            _stream_info(response),
+            req.secrets,
+            max_event_bytes=self.max_event_bytes,
+            max_response_bytes=self.max_response_bytes,
+            deadline=deadline,
+        )
 
     @property
     def surface(self) -> Surface:
@@ -117,8 +167,21 @@ class GatewayClient(_ClientBase):
     - ``surface``: ``"compat"`` (unified, default), ``"provider"`` (provider-native paths) or
       ``"rest"`` (Cloudflare's REST API; Unified Billing/BYOK only).
     - ``api_key``: the provider credential; ``None`` sends none at all (BYOK/Unified Billing).
+      Checked here: a key with a line break or a non-ASCII character is refused (the message
+      never shows it).
+    - ``timeout``: seconds httpx waits for each network operation (connect, each write, each
+      read, a pooled connection): not the whole call. ``deadline``: seconds one call may take
+      in total, every retry, backoff and (for a stream) the whole stream included; ``None``
+      (the default) sets no such bound. Both can be given per call too.
     - ``retry``: the client-side :class:`RetryPolicy`; ``http_client``: your own
       ``httpx.Client`` (not closed by us).
+    - ``max_response_bytes`` (64 MiB) / ``max_event_bytes`` (8 MiB): the largest answer,
+      streamed or not, and the largest server-sent event accepted; beyond them
+      :class:`~cf_ai_gateway.ResponseTooLargeError`.
+    - ``secret_headers``: names of your own credential headers (``extra_headers`` or
+      ``default_headers``) whose values must be redacted like ``api_key`` wherever the client
+      renders text; ``wire.SECRET_HEADERS`` and names that look like a credential
+      (``x-my-api-key``) are covered already.
     """
 
     def __init__(
@@ -131,6 +194,10 @@ class GatewayClient(_ClientBase):
         retry: RetryPolicy | None = None,
         default_headers: Mapping[str, str] | None = None,
         http_client: httpx.Client | None = None,
+        deadline: float | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+        secret_headers: Sequence[str] = (),
     ) -> None:
         super().__init__(
             gateway,
@@ -139,9 +206,13 @@ class GatewayClient(_ClientBase):
             timeout=timeout,
             retry=retry,
             default_headers=default_headers,
+            deadline=deadline,
+            max_response_bytes=max_response_bytes,
+            max_event_bytes=max_event_bytes,
+            secret_headers=secret_headers,
         )
         self._owns_client = http_client is None
-        self._http = http_client if http_client is not None else httpx.Client()
+        self._http = http_client if http_client is not None else owned_sync_client()
         self._sleep: Callable[[float], None] = time.sleep
 
     def close(self) -> None:
@@ -154,8 +225,11 @@ class GatewayClient(_ClientBase):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _send(self, req: PreparedRequest, *, stream: bool, timeout: float | None) -> httpx.Response:
-        """The shared retry flow with blocking I/O; a 2xx response is returned open."""
+    def _send(
+        self, req: PreparedRequest, *, stream: bool, timeout: float | None, deadline: Deadline
+    ) -> httpx.Response:
+        """The shared retry flow with blocking I/O; a 2xx response is returned open when
+        ``stream``, else read (bounded) and closed."""
         return send_with_retries(
             self._http,
             req,
@@ -163,10 +237,28 @@ class GatewayClient(_ClientBase):
             lambda: self._request(self._http, req, timeout),
             self._sleep,
             stream=stream,
+            deadline=deadline,
+            max_response_bytes=self.max_response_bytes,
         )
 
-    def _json(self, req: PreparedRequest, timeout: float | None) -> GatewayResult:
-        return read_result(req, self._send(req, stream=False, timeout=timeout))
+    def _json(
+        self, req: PreparedRequest, timeout: float | None, deadline: float | None = None
+    ) -> GatewayResult:
+        response = self._send(req, stream=False, timeout=timeout, deadline=self._deadline(deadline))
+        return read_result(req, response)
+
+    def _open_stream(
+        self, req: PreparedRequest, timeout: float | None, deadline: float | None
+    ) -> ChatCompletionStream:
+        """Send a streamed request; the response is closed if anything fails before the
+        stream object owns it."""
+        call_deadline = self._deadline(deadline)
+        response = self._send(req, stream=True, timeout=timeout, deadline=call_deadline)
+        try:
+            return self._stream(ChatCompletionStream, response, req, call_deadline)
+        except BaseException:
+            response.close()
+            raise
 
     def chat_completions(
         self,
@@ -177,6 +269,7 @@ class GatewayClient(_ClientBase):
         api_key: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
+        deadline: float | None = None,
     ) -> GatewayResult:
         """POST an OpenAI-schema chat completion; ``result.data`` is the response dict."""
         req = self._builder.chat(
@@ -187,7 +280,7 @@ class GatewayClient(_ClientBase):
             stream=False,
             extra_headers=extra_headers,
         )
-        return self._json(req, timeout)
+        return self._json(req, timeout, deadline)
 
     def stream_chat_completions(
         self,
@@ -198,8 +291,10 @@ class GatewayClient(_ClientBase):
         api_key: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
+        deadline: float | None = None,
     ) -> ChatCompletionStream:
-        """Start a streamed chat completion; returns once response headers have arrived."""
+        """Start a streamed chat completion; returns once response headers have arrived.
+        ``deadline`` runs on while you iterate: it bounds the whole stream."""
         req = self._builder.chat(
             body,
             options=options,
@@ -208,8 +303,7 @@ class GatewayClient(_ClientBase):
             stream=True,
             extra_headers=extra_headers,
         )
-        response = self._send(req, stream=True, timeout=timeout)
-        return ChatCompletionStream(response, _stream_info(response), req.secrets)
+        return self._open_stream(req, timeout, deadline)
 
     def embeddings(
         self,
@@ -219,12 +313,13 @@ class GatewayClient(_ClientBase):
         api_key: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
+        deadline: float | None = None,
     ) -> GatewayResult:
         """POST an OpenAI-schema embeddings request on the provider-native path."""
         req = self._builder.embeddings(
             body, options=options, api_key=api_key, extra_headers=extra_headers
         )
-        return self._json(req, timeout)
+        return self._json(req, timeout, deadline)
 
     def universal(
         self,
@@ -233,27 +328,31 @@ class GatewayClient(_ClientBase):
         options: GatewayOptions | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
+        deadline: float | None = None,
     ) -> GatewayResult:
         """POST a universal request; the gateway falls back server-side (``info.step``)."""
         req = self._builder.universal(steps, options=options, extra_headers=extra_headers)
-        return self._json(req, timeout)
+        return self._json(req, timeout, deadline)
 
     # --- the adapter kit: chat with server-side fallbacks -----------------------------------
 
-    def chat(self, call: ChatCall, *, timeout: float | None = None) -> ChatReply:
+    def chat(
+        self, call: ChatCall, *, timeout: float | None = None, deadline: float | None = None
+    ) -> ChatReply:
         """Answer a :class:`~cf_ai_gateway.chat.ChatCall`: on this client's surface, or
         through the universal endpoint when the call has ``fallback_models``."""
-        result = self._json(self._chat_request(call, stream=False), timeout)
+        result = self._json(self._chat_request(call, stream=False), timeout, deadline)
         return ChatReply.from_response(call, result.data, result.info)
 
-    def stream_chat(self, call: ChatCall, *, timeout: float | None = None) -> ChatStream:
+    def stream_chat(
+        self, call: ChatCall, *, timeout: float | None = None, deadline: float | None = None
+    ) -> ChatStream:
         """Stream a :class:`~cf_ai_gateway.chat.ChatCall` as ``ChatDelta`` objects. With
         ``fallback_models`` the universal endpoint answers in one piece: one delta."""
         if call.fallback_models:
-            return stream_of_reply(call, self.chat(call, timeout=timeout))
+            return stream_of_reply(call, self.chat(call, timeout=timeout, deadline=deadline))
         req = self._chat_request(call, stream=True)
-        response = self._send(req, stream=True, timeout=timeout)
-        stream = ChatCompletionStream(response, _stream_info(response), req.secrets)
+        stream = self._open_stream(req, timeout, deadline)
         return ChatStream(call, stream.info, iter(stream), stream.close)
 
 
@@ -270,6 +369,10 @@ class AsyncGatewayClient(_ClientBase):
         retry: RetryPolicy | None = None,
         default_headers: Mapping[str, str] | None = None,
         http_client: httpx.AsyncClient | None = None,
+        deadline: float | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+        secret_headers: Sequence[str] = (),
     ) -> None:
         super().__init__(
             gateway,
@@ -278,12 +381,17 @@ class AsyncGatewayClient(_ClientBase):
             timeout=timeout,
             retry=retry,
             default_headers=default_headers,
+            deadline=deadline,
+            max_response_bytes=max_response_bytes,
+            max_event_bytes=max_event_bytes,
+            secret_headers=secret_headers,
         )
         self._owns_client = http_client is None
         self._http = http_client if http_client is not None else httpx.AsyncClient()
         import asyncio  # here, not at module level: sync-only users never pay for asyncio
 
         self._sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+        self._gate = asyncio.Semaphore(ASYNC_IN_FLIGHT_MAX)
 
     async def aclose(self) -> None:
         if self._owns_client:
@@ -296,9 +404,10 @@ class AsyncGatewayClient(_ClientBase):
         await self.aclose()
 
     async def _send(
-        self, req: PreparedRequest, *, stream: bool, timeout: float | None
+        self, req: PreparedRequest, *, stream: bool, timeout: float | None, deadline: Deadline
     ) -> httpx.Response:
-        """The shared retry flow with async I/O; a 2xx response is returned open."""
+        """The shared retry flow with async I/O; a 2xx response is returned open when
+        ``stream``, else read (bounded) and closed."""
         return await asend_with_retries(
             self._http,
             req,
@@ -306,10 +415,31 @@ class AsyncGatewayClient(_ClientBase):
             lambda: self._request(self._http, req, timeout),
             self._sleep,
             stream=stream,
+            deadline=deadline,
+            max_response_bytes=self.max_response_bytes,
+            gate=self._gate,
         )
 
-    async def _json(self, req: PreparedRequest, timeout: float | None) -> GatewayResult:
-        return read_result(req, await self._send(req, stream=False, timeout=timeout))
+    async def _json(
+        self, req: PreparedRequest, timeout: float | None, deadline: float | None = None
+    ) -> GatewayResult:
+        response = await self._send(
+            req, stream=False, timeout=timeout, deadline=self._deadline(deadline)
+        )
+        return read_result(req, response)
+
+    async def _open_stream(
+        self, req: PreparedRequest, timeout: float | None, deadline: float | None
+    ) -> AsyncChatCompletionStream:
+        """Send a streamed request; the response is closed if anything fails before the
+        stream object owns it."""
+        call_deadline = self._deadline(deadline)
+        response = await self._send(req, stream=True, timeout=timeout, deadline=call_deadline)
+        try:
+            return self._stream(AsyncChatCompletionStream, response, req, call_deadline)
+        except BaseException:
+            await response.aclose()
+            raise
 
     async def chat_completions(
         self,
@@ -320,6 +450,7 @@ class AsyncGatewayClient(_ClientBase):
         api_key: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
+        deadline: float | None = None,
     ) -> GatewayResult:
         """Async :meth:`GatewayClient.chat_completions`."""
         req = self._builder.chat(
@@ -330,7 +461,7 @@ class AsyncGatewayClient(_ClientBase):
             stream=False,
             extra_headers=extra_headers,
         )
-        return await self._json(req, timeout)
+        return await self._json(req, timeout, deadline)
 
     async def stream_chat_completions(
         self,
@@ -341,6 +472,7 @@ class AsyncGatewayClient(_ClientBase):
         api_key: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
+        deadline: float | None = None,
     ) -> AsyncChatCompletionStream:
         """Async :meth:`GatewayClient.stream_chat_completions` (``await`` it, then
         ``async for``)."""
@@ -352,8 +484,7 @@ class AsyncGatewayClient(_ClientBase):
             stream=True,
             extra_headers=extra_headers,
         )
-        response = await self._send(req, stream=True, timeout=timeout)
-        return AsyncChatCompletionStream(response, _stream_info(response), req.secrets)
+        return await self._open_stream(req, timeout, deadline)
 
     async def embeddings(
         self,
@@ -363,12 +494,13 @@ class AsyncGatewayClient(_ClientBase):
         api_key: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
+        deadline: float | None = None,
     ) -> GatewayResult:
         """Async :meth:`GatewayClient.embeddings`."""
         req = self._builder.embeddings(
             body, options=options, api_key=api_key, extra_headers=extra_headers
         )
-        return await self._json(req, timeout)
+        return await self._json(req, timeout, deadline)
 
     async def universal(
         self,
@@ -377,23 +509,28 @@ class AsyncGatewayClient(_ClientBase):
         options: GatewayOptions | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
+        deadline: float | None = None,
     ) -> GatewayResult:
         """Async :meth:`GatewayClient.universal`."""
         req = self._builder.universal(steps, options=options, extra_headers=extra_headers)
-        return await self._json(req, timeout)
+        return await self._json(req, timeout, deadline)
 
     # --- the adapter kit: chat with server-side fallbacks -----------------------------------
 
-    async def chat(self, call: ChatCall, *, timeout: float | None = None) -> ChatReply:
+    async def chat(
+        self, call: ChatCall, *, timeout: float | None = None, deadline: float | None = None
+    ) -> ChatReply:
         """Async :meth:`GatewayClient.chat`."""
-        result = await self._json(self._chat_request(call, stream=False), timeout)
+        result = await self._json(self._chat_request(call, stream=False), timeout, deadline)
         return ChatReply.from_response(call, result.data, result.info)
 
-    async def stream_chat(self, call: ChatCall, *, timeout: float | None = None) -> AsyncChatStream:
+    async def stream_chat(
+        self, call: ChatCall, *, timeout: float | None = None, deadline: float | None = None
+    ) -> AsyncChatStream:
         """Async :meth:`GatewayClient.stream_chat` (``await`` it, then ``async for``)."""
         if call.fallback_models:
-            return async_stream_of_reply(call, await self.chat(call, timeout=timeout))
+            reply = await self.chat(call, timeout=timeout, deadline=deadline)
+            return async_stream_of_reply(call, reply)
         req = self._chat_request(call, stream=True)
-        response = await self._send(req, stream=True, timeout=timeout)
-        stream = AsyncChatCompletionStream(response, _stream_info(response), req.secrets)
+        stream = await self._open_stream(req, timeout, deadline)
         return AsyncChatStream(call, stream.info, stream.__aiter__(), stream.aclose)

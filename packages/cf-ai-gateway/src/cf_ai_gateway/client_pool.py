@@ -31,6 +31,7 @@ from typing import Any
 
 import httpx
 
+from ._deadline import check_deadline_seconds
 from .client import DEFAULT_TIMEOUT, AsyncGatewayClient, GatewayClient
 from .config import Gateway
 from .retry import RetryPolicy
@@ -54,7 +55,9 @@ class ClientConfig:
     """Everything that decides how a core client talks to the gateway (hashable).
 
     ``api_key`` is the provider key (``None``: BYOK / Unified Billing); it never appears in
-    ``repr``. ``timeout`` is seconds per HTTP read (``None``: the core default).
+    ``repr``. ``timeout`` is seconds httpx waits for each network operation (connect, each
+    write, each read; ``None``: the core default), ``deadline`` seconds one call may take in
+    total (``None``: no such bound).
     """
 
     gateway: Gateway
@@ -63,6 +66,7 @@ class ClientConfig:
     timeout: float | None = None
     max_retries: int = 2
     default_headers: tuple[tuple[str, str], ...] = ()
+    deadline: float | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.default_headers, Mapping):
@@ -75,6 +79,7 @@ class ClientConfig:
             or self.max_retries < 0
         ):
             raise ValueError(f"max_retries={self.max_retries!r} must be an integer >= 0")
+        check_deadline_seconds(self.deadline)
 
     def client_kwargs(self) -> dict[str, Any]:
         return {
@@ -83,6 +88,7 @@ class ClientConfig:
             "timeout": self.timeout if self.timeout is not None else DEFAULT_TIMEOUT,
             "retry": RetryPolicy(max_retries=self.max_retries),
             "default_headers": dict(self.default_headers) or None,
+            "deadline": self.deadline,
         }
 
 

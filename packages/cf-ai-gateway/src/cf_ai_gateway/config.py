@@ -16,12 +16,15 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
+
+import httpx
 
 from . import wire
+from ._credentials import check_credential
 from .options import GatewayOptions
 from .providers import DYNAMIC_PREFIX, Provider, get_provider
-from .urls import ParsedGatewayURL, parse_gateway_url
+from .urls import ParsedGatewayURL, display_url, parse_gateway_url
 
 __all__ = [
     "ENV_ACCOUNT_ID",
@@ -33,6 +36,7 @@ __all__ = [
     "ENV_TOKEN",
     "Gateway",
     "GatewayConfigError",
+    "display_url",
     "model_for_base_url",
     "parse_base_url",
     "provider_api_key_from_env",
@@ -105,11 +109,26 @@ def provider_api_key_from_env(environ: Mapping[str, str] | None = None) -> str |
 
 
 def _clean_base(url: str, name: str) -> str:
-    parts = urlsplit(url)
+    if not isinstance(url, str):
+        raise GatewayConfigError(f"{name} must be a URL string, not {type(url).__name__}")
+    shown = display_url(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises ValueError for a port out of range)
+    except ValueError as exc:
+        raise GatewayConfigError(f"{name}={shown!r} is not a valid URL ({exc})") from exc
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise GatewayConfigError(f"{name}={url!r} must be an absolute http(s) URL")
+        raise GatewayConfigError(f"{name}={shown!r} must be an absolute http(s) URL")
     if parts.query or parts.fragment:
-        raise GatewayConfigError(f"{name}={url!r} must not carry a query string or fragment")
+        raise GatewayConfigError(f"{name}={shown!r} must not carry a query string or fragment")
+    if not url.isascii() or any(c.isspace() or ord(c) < 0x20 for c in url):
+        raise GatewayConfigError(
+            f"{name}={shown!r} must be ASCII without spaces (percent-encode other characters)"
+        )
+    try:
+        httpx.URL(url)
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise GatewayConfigError(f"{name}={shown!r} is not a valid URL ({exc})") from exc
     return url.rstrip("/")
 
 
@@ -149,12 +168,13 @@ class Gateway:
                 f"gateway_id={self.gateway_id!r} is invalid: 1-{wire.GATEWAY_ID_MAX_LEN} "
                 "letters, digits, '-' and '_'"
             )
-        if self.token is not None and (
-            not isinstance(self.token, str)
-            or not self.token.strip()
-            or any(c in self.token for c in "\r\n")
-        ):
-            raise GatewayConfigError("token must be a non-empty single-line string")
+        if self.token is not None:
+            try:
+                check_credential(self.token, "token")
+            except ValueError as exc:
+                raise GatewayConfigError(
+                    f"{exc} (a token must be a non-empty single-line ASCII string)"
+                ) from exc  # check_credential's message never holds the token
         if not isinstance(self.options, GatewayOptions):
             raise GatewayConfigError(
                 f"options must be GatewayOptions, not {type(self.options).__name__}"
@@ -165,7 +185,8 @@ class Gateway:
             and not urlsplit(self.base_url).path.endswith("/v1")
         ):
             raise GatewayConfigError(
-                f"base_url={self.base_url!r} must be {wire.DEFAULT_BASE_URL!r} (the gateway "
+                f"base_url={display_url(self.base_url)!r} must be {wire.DEFAULT_BASE_URL!r} (the "
+                "gateway "
                 "host plus /v1); use Gateway.from_url() for a full gateway URL"
             )
 
@@ -173,9 +194,20 @@ class Gateway:
         token = "'***'" if self.token else "None"
         return (
             f"Gateway(account_id={self.account_id!r}, gateway_id={self.gateway_id!r}, "
-            f"token={token}, base_url={self.base_url!r}, "
+            f"token={token}, base_url={display_url(self.base_url)!r}, "
             f"custom_domain={self.custom_domain!r})"
         )
+
+    def url_secrets(self) -> tuple[str, ...]:
+        """The password in the base URLs' user info (``https://user:pass@host``), which httpx
+        sends as basic auth: redacted from every text, like the token. (Not the user name: a
+        common word such as ``user`` would be masked in every message.)"""
+        found: list[str] = []
+        for url in (self.base_url, self.api_base_url):
+            password = urlsplit(url).password
+            if password:
+                found += [password, unquote(password)]
+        return tuple(dict.fromkeys(found))
 
     __str__ = __repr__
 
@@ -378,7 +410,7 @@ class Gateway:
 
 def _use_gateway_url_instead(param: str, url: str, why: str) -> GatewayConfigError:
     return GatewayConfigError(
-        f"{param}={url!r} {why}. Pass your gateway instead: gateway_url="
+        f"{param}={display_url(url)!r} {why}. Pass your gateway instead: gateway_url="
         f"'{wire.DEFAULT_BASE_URL}/{{account_id}}/{{gateway_id}}' (or account_id= and "
         "gateway_id=)"
     )

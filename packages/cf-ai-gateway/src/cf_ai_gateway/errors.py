@@ -10,6 +10,7 @@
     ├── GatewayTimeoutError           client timeout, 408/504, or the gateway's request timeout
     │                                 (retryable; not once a stream has started)
     ├── InvalidResponseError          a 2xx body (or stream event) that is not what was promised
+    │   └── ResponseTooLargeError     an answer or one stream event over the client's limit
     ├── BadRequestError               400/404/413/422 not covered below; 7000/7003 "could not
     │   │                             route" (most often a wrong account id)
     │   ├── GatewayNotFoundError      2001: the gateway does not exist
@@ -46,12 +47,18 @@ The server's retry signals are read for every status: ``retry_after`` (seconds) 
 ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date), and an explicit
 ``x-should-retry: true|false`` overrides the status-based ``retryable``. An error translated
 from another exception (an ``httpx`` transport error, a JSON decode error) keeps it as
-``__cause__``.
+``__cause__`` (an ``httpx`` exception detached from its request, so the chain holds no
+request headers).
+
+Reading an error response is bounded whatever the server sends: at most
+:data:`ERROR_BODY_MAX_BYTES` of the body are read, every parser here is linear in what was
+read, JSON nested deeper than ``MAX_JSON_DEPTH`` counts as not JSON, and
+:func:`error_from_response` returns an error for any status, headers and bytes (it never
+raises).
 """
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -61,6 +68,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 
 from . import wire
+from .jsonsafe import parse_json
 from .providers import get_provider
 from .response_info import GatewayResponseInfo
 
@@ -85,6 +93,7 @@ __all__ = [
     "ProviderAuthenticationError",
     "ProviderError",
     "RateLimitError",
+    "ResponseTooLargeError",
     "SpendLimitError",
     "StreamInterruptedError",
     "error_from_response",
@@ -93,6 +102,15 @@ __all__ = [
 ]
 
 BODY_EXCERPT_CHARS = 500
+ERROR_BODY_MAX_BYTES = 64 * 1024
+"""The most bytes of an error response the clients read (the rest is never downloaded): an
+error body is kept only as a :data:`BODY_EXCERPT_CHARS` excerpt and a message, so a 100 MB
+error page costs the same as a 64 KiB one."""
+MESSAGE_MAX_CHARS = 2000
+"""An error message taken from a response is cut to this many characters."""
+RETRY_AFTER_MAX_S = 366 * 24 * 3600.0
+"""The longest ``Retry-After`` kept (a year): longer, infinite or NaN values count as absent,
+so ``retry_after`` is always a finite, representable number of seconds."""
 RETRYABLE_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
 """529 is Anthropic's "overloaded_error": transient by definition, so retried like 503."""
 
@@ -247,6 +265,23 @@ class InvalidResponseError(GatewayError):
     Often a proxy or a wrong ``base_url`` answering in the gateway's place."""
 
     default_hint = "Check that base_url points at the gateway and not at a proxy or another API."
+
+
+class ResponseTooLargeError(InvalidResponseError):
+    """The answer (or one event of a stream) is larger than the client accepts:
+    ``max_response_bytes`` for a whole answer, streamed or not, ``max_event_bytes`` for one
+    server-sent event (``limit`` says which number was passed). Nothing more is read and the
+    connection is closed. Raise the client's limit if such answers are expected; not
+    retryable."""
+
+    default_hint = (
+        "Raise the client's limit (max_response_bytes= / max_event_bytes=) if answers this "
+        "large are expected."
+    )
+
+    def __init__(self, message: str, *, limit: int | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.limit = limit
 
 
 class BadRequestError(GatewayError):
@@ -547,8 +582,8 @@ def _provider_error(body: Any) -> tuple[str | None, str | None, str | None]:
         code = err.get("code")
         return (
             message if isinstance(message, str) else None,
-            etype if isinstance(etype, str) else None,
-            str(code) if code is not None else None,
+            etype[:200] if isinstance(etype, str) else None,
+            _short(code),
         )
     if isinstance(err, str):
         return err, None, None
@@ -560,44 +595,58 @@ def _provider_error(body: Any) -> tuple[str | None, str | None, str | None]:
     if isinstance(errors, list) and errors and isinstance(errors[0], dict):
         message = errors[0].get("message")
         code = errors[0].get("code")
-        return (
-            message if isinstance(message, str) else None,
-            None,
-            str(code) if code is not None else None,
-        )
+        return (message if isinstance(message, str) else None, None, _short(code))
     return None, None, None
 
 
+def _short(code: Any) -> str | None:
+    """A provider's error ``code`` as a short string (it may be any JSON value)."""
+    if code is None or isinstance(code, (dict, list)):
+        return None
+    return str(code)[:200]
+
+
+def _finite_seconds(value: float) -> float | None:
+    """``value`` as a wait in seconds, or ``None`` when it cannot be one (NaN, infinite,
+    longer than :data:`RETRY_AFTER_MAX_S`)."""
+    if math.isnan(value) or value > RETRY_AFTER_MAX_S:
+        return None
+    return max(0.0, value)
+
+
 def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date); ``None`` if absent."""
+    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date); ``None`` if absent
+    or unusable (see :data:`RETRY_AFTER_MAX_S`)."""
     if not value:
         return None
-    value = value.strip()
+    value = value.strip()[:100]
     try:
         seconds = float(value)
     except ValueError:
         pass
     else:
-        return None if math.isnan(seconds) else max(0.0, seconds)
+        return _finite_seconds(seconds)
     try:
         when = parsedate_to_datetime(value)
-        return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
-    except (TypeError, ValueError, IndexError):
+        return _finite_seconds((when - datetime.now(timezone.utc)).total_seconds())
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
     """Seconds the server asked to wait: ``retry-after-ms`` first, then ``Retry-After``
     (``headers`` lower-cased); a value that does not parse counts as absent."""
-    millis = headers.get(wire.H_RETRY_AFTER_MS, "").strip()
+    millis = headers.get(wire.H_RETRY_AFTER_MS, "").strip()[:100]
     if millis:
         try:
             value = float(millis)
         except ValueError:
             pass
         else:
-            if not math.isnan(value):
-                return max(0.0, value / 1000)
+            if math.isfinite(value):
+                found = _finite_seconds(value / 1000)
+                if found is not None:
+                    return found
     return parse_retry_after(headers.get(wire.H_RETRY_AFTER))
 
 
@@ -618,14 +667,33 @@ _EDGE_ERROR = re.compile(r"^\s*error code:\s*(?P<code>1\d{3})\s*$", re.IGNORECAS
 
 
 def _edge_code(text: str) -> int | None:
-    """The Cloudflare edge's own error code of a plain ``error code: 1010`` body."""
+    """The Cloudflare edge's own error code of a plain ``error code: 1010`` body (a short
+    body: anything longer is not one)."""
+    if len(text) > 200:
+        return None
     match = _EDGE_ERROR.match(text)
     return int(match["code"]) if match else None
 
 
+_TITLE_SCAN_CHARS = 16 * 1024
+"""Where an HTML error page's ``<title>`` is looked for: its head, not the whole page."""
+
+
 def _html_title(text: str) -> str | None:
-    match = re.search(r"<title>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
-    return " ".join(match.group(1).split()) if match else None
+    """The ``<title>`` of an HTML error page, found with two ``str.find`` calls over the
+    page's first :data:`_TITLE_SCAN_CHARS` characters (linear: a regex with a lazy ``.*?``
+    rescanned the rest of the page from every ``<title>``, quadratic on a page of them)."""
+    head = text[:_TITLE_SCAN_CHARS]
+    lower = head.lower()
+    start = lower.find("<title>")
+    if start < 0:
+        return None
+    start += len("<title>")
+    end = lower.find("</title>", start)
+    if end < 0:
+        return None
+    title = " ".join(head[start:end].split())
+    return title[:MESSAGE_MAX_CHARS] or None
 
 
 def _classify(
@@ -776,12 +844,13 @@ def error_from_response(
     lower = {k.lower(): v for k, v in headers.items()}
     info = GatewayResponseInfo.from_headers(lower, status_code=status_code)
     secret_list = list(secrets)
-    text = content.decode("utf-8", errors="replace")
+    # Bounded whatever the caller passes: the clients read no more than this anyway.
+    text = bytes(content[:ERROR_BODY_MAX_BYTES]).decode("utf-8", errors="replace")
     # Redact before cutting: a secret straddling the cut would otherwise leak its prefix.
     excerpt = redact(text, secret_list)[:BODY_EXCERPT_CHARS] or None
     try:
-        body: Any = json.loads(text) if text.strip() else None
-    except ValueError:
+        body: Any = parse_json(text) if text.strip() else None
+    except ValueError:  # not JSON, cut short, or nested too deeply: read as text
         body = None
 
     code, gw_message = _gateway_code(body)
@@ -792,7 +861,7 @@ def error_from_response(
         message = title or f"HTTP {status_code} from the gateway"
         if body is None and text.strip():
             message += " (non-JSON body)"
-    message = redact(message, secret_list)
+    message = redact(message, secret_list)[:MESSAGE_MAX_CHARS]
     retry_after = _retry_after(lower)
     ctx = ctx.for_step(info.step)
 

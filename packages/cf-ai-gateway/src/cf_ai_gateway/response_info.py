@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Any, Literal
 
 from . import wire
+from .jsonsafe import parse_json
 
 __all__ = ["CacheStatus", "GatewayResponseInfo"]
 
@@ -69,15 +69,22 @@ class GatewayResponseInfo:
         status_code: int | None = None,
         attempts: int | None = None,
     ) -> GatewayResponseInfo:
-        """Parse response headers (any case) into a ``GatewayResponseInfo``."""
-        raw = {k.lower(): v for k, v in headers.items() if k.lower().startswith(wire.HEADER_PREFIX)}
+        """Parse response headers (any case) into a ``GatewayResponseInfo``.
+
+        Total: whatever the values, it returns (a step that is not a small decimal number is
+        ``None``, a ``cf-aig-dlp`` that is not JSON, or is nested too deeply, stays text).
+        """
+        raw = {
+            str(k).lower(): str(v)
+            for k, v in headers.items()
+            if str(k).lower().startswith(wire.HEADER_PREFIX)
+        }
         status = raw.get(wire.H_CACHE_STATUS, "").strip().upper()
-        step_text = raw.get(wire.H_STEP, "").strip()
         dlp_text = raw.get(wire.H_DLP)
         dlp: Any = None
         if dlp_text:
             try:
-                dlp = json.loads(dlp_text)
+                dlp = parse_json(dlp_text)
             except ValueError:
                 dlp = dlp_text
         return cls(
@@ -85,7 +92,7 @@ class GatewayResponseInfo:
             log_id=raw.get(wire.H_LOG_ID) or None,
             request_id=raw.get(wire.H_REQUEST_ID) or None,
             event_id=raw.get(wire.H_EVENT_ID) or None,
-            step=int(step_text) if step_text.isdigit() else None,
+            step=_step(raw.get(wire.H_STEP, "")),
             model=raw.get(wire.H_MODEL) or None,
             provider=raw.get(wire.H_PROVIDER) or None,
             trace_id=raw.get(wire.H_TRACE_ID) or None,
@@ -123,6 +130,15 @@ class GatewayResponseInfo:
             if value is not None:
                 out[name] = value
         return out
+
+
+def _step(text: str) -> int | None:
+    """``cf-aig-step`` as an index: ASCII digits only (``str.isdigit`` also accepts ``"²"``,
+    which ``int`` refuses) and short (a 5,000-digit number is not a step)."""
+    text = text.strip()
+    if text.isascii() and text.isdigit() and len(text) <= 9:
+        return int(text)
+    return None
 
 
 def _rebuild_info(values: dict[str, Any]) -> GatewayResponseInfo:

@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from . import wire
+from ._credentials import looks_like_credential
 from .errors import redact
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "CassetteFinding",
     "CassetteSerializer",
     "configure_vcr",
+    "credential_header",
     "scan_cassettes",
     "scrub_request",
     "scrub_response",
@@ -109,67 +111,102 @@ def _scrub_path(path: str, account_ids: Sequence[str], host: str | None = None) 
     return _ACCOUNT_IN_GATEWAY_PATH.sub(repl, path, count=1)
 
 
-def _scrub_json(value: Any, secrets: Sequence[str]) -> Any:
+def credential_header(name: str, marked: Iterable[str] = ()) -> bool:
+    """Whether a recorded header (or a header-shaped JSON key) carries a credential: one of
+    ``wire.SECRET_HEADERS``, a name given in ``marked``, or a hyphenated name that looks like
+    one (``x-my-api-key``, ``x-service-token``; a body key such as ``token`` in logprobs is
+    not hyphenated, so it is not taken for a header)."""
+    lower = name.lower()
+    return (
+        lower in wire.SECRET_HEADERS
+        or lower in {m.lower() for m in marked}
+        or ("-" in lower and looks_like_credential(lower))
+    )
+
+
+def _scrub_json(value: Any, secrets: Sequence[str], marked: Sequence[str] = ()) -> Any:
     """Redact credential headers nested in JSON (universal steps carry them in the body)."""
     if isinstance(value, dict):
         out = {}
         for key, item in value.items():
-            if (
-                isinstance(key, str)
-                and key.lower() in wire.SECRET_HEADERS
-                and isinstance(item, str)
-            ):
+            if isinstance(key, str) and credential_header(key, marked) and isinstance(item, str):
                 out[key] = REDACTED
             else:
-                out[key] = _scrub_json(item, secrets)
+                out[key] = _scrub_json(item, secrets, marked)
         return out
     if isinstance(value, list):
-        return [_scrub_json(item, secrets) for item in value]
+        return [_scrub_json(item, secrets, marked) for item in value]
     if isinstance(value, str):
         return redact(value, secrets)
     return value
 
 
-def _scrub_text(text: str, secrets: Sequence[str]) -> str:
+def _scrub_text(text: str, secrets: Sequence[str], marked: Sequence[str] = ()) -> str:
     try:
         parsed = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return redact(text, secrets)
-    return json.dumps(_scrub_json(parsed, secrets), separators=(",", ":"), ensure_ascii=False)
+    scrubbed = _scrub_json(parsed, secrets, marked)
+    return json.dumps(scrubbed, separators=(",", ":"), ensure_ascii=False)
+
+
+def _holds_secret(value: object, secrets: Sequence[str]) -> bool:
+    return isinstance(value, str) and any(s and len(s) >= 4 and s in value for s in secrets)
 
 
 def scrub_request(
-    request: Any, *, account_ids: Sequence[str] = (), secrets: Sequence[str] = ()
+    request: Any,
+    *,
+    account_ids: Sequence[str] = (),
+    secrets: Sequence[str] = (),
+    secret_headers: Sequence[str] = (),
 ) -> Any:
     """Copy of a vcrpy request with the account id out of the URL, credential headers and
-    credentials inside JSON bodies redacted. Idempotent (vcrpy also runs it when matching)."""
+    credentials inside JSON bodies redacted. Idempotent (vcrpy also runs it when matching).
+
+    A header is redacted when its name carries credentials (:func:`credential_header`: the
+    registry's, ``secret_headers``, credential-looking names) or its value contains one of
+    ``secrets``: a custom credential header passed as a secret never stays in clear."""
     request = copy.deepcopy(request)
     parts = urlsplit(request.uri)
     request.uri = urlunsplit(
         parts._replace(path=_scrub_path(parts.path, account_ids, parts.hostname))
     )
     for name in list(request.headers):
-        if name.lower() in wire.SECRET_HEADERS:
+        value = request.headers[name]
+        values = value if isinstance(value, list) else [value]
+        if credential_header(name, secret_headers) or any(
+            _holds_secret(v, secrets) for v in values
+        ):
             request.headers[name] = REDACTED
     body = request.body
     if body:
         text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
-        scrubbed = _scrub_text(text, secrets)
+        scrubbed = _scrub_text(text, secrets, secret_headers)
         if scrubbed != text:
             request.body = scrubbed.encode("utf-8")
     return request
 
 
 def scrub_response(
-    response: dict[str, Any], *, secrets: Sequence[str] = (), account_ids: Sequence[str] = ()
+    response: dict[str, Any],
+    *,
+    secrets: Sequence[str] = (),
+    account_ids: Sequence[str] = (),
+    secret_headers: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """Drop volatile and credential response headers; redact secrets in the body."""
+    """Drop volatile and credential response headers (and any whose value holds one of
+    ``secrets``); redact secrets in the body."""
     response = copy.deepcopy(response)
     headers = response.get("headers") or {}
     response["headers"] = {
         name: value
         for name, value in headers.items()
-        if name.lower() not in VOLATILE_RESPONSE_HEADERS and name.lower() not in wire.SECRET_HEADERS
+        if name.lower() not in VOLATILE_RESPONSE_HEADERS
+        and not credential_header(name, secret_headers)
+        and not any(
+            _holds_secret(v, secrets) for v in (value if isinstance(value, list) else [value])
+        )
     }
     body = response.get("body", {}).get("string")
     if body:
@@ -187,6 +224,7 @@ def vcr_config(
     *,
     account_ids: Iterable[str] = (),
     secrets: Iterable[str] = (),
+    secret_headers: Iterable[str] = (),
     match_on: Sequence[str] = ("method", "scheme", "path", "query", "body"),
     serializer: str = READABLE_SERIALIZER,
     extra: dict[str, Any] | None = None,
@@ -194,7 +232,9 @@ def vcr_config(
     """Keyword arguments for vcrpy / pytest-recording's ``vcr_config`` fixture.
 
     - request credential headers (``cf-aig-authorization``, ``authorization``, ``x-api-key``,
-      ``api-key``, ``x-goog-api-key``) are replaced with ``REDACTED``;
+      ``api-key``, ``x-goog-api-key``, ...; names in ``secret_headers``; hyphenated names that
+      look like a credential, such as ``x-my-api-key``; any header whose value contains one
+      of ``secrets``) are replaced with ``REDACTED``;
     - account ids in URLs become ``ACCOUNT_ID`` (the given ones, and any in the gateway and
       REST URL shapes), so cassettes replay for any account;
     - volatile response headers are dropped, compressed bodies decoded;
@@ -206,15 +246,20 @@ def vcr_config(
     """
     account_list = tuple(a for a in account_ids if a)
     secret_list = tuple(s for s in secrets if s)
+    marked = tuple(h.lower() for h in secret_headers if h)
 
     def before_request(request: Any) -> Any:
-        return scrub_request(request, account_ids=account_list, secrets=secret_list)
+        return scrub_request(
+            request, account_ids=account_list, secrets=secret_list, secret_headers=marked
+        )
 
     def before_response(response: dict[str, Any]) -> dict[str, Any]:
-        return scrub_response(response, secrets=secret_list, account_ids=account_list)
+        return scrub_response(
+            response, secrets=secret_list, account_ids=account_list, secret_headers=marked
+        )
 
     config: dict[str, Any] = {
-        "filter_headers": [(h, REDACTED) for h in wire.SECRET_HEADERS],
+        "filter_headers": [(h, REDACTED) for h in (*wire.SECRET_HEADERS, *marked)],
         "before_record_request": before_request,
         "before_record_response": before_response,
         "decode_compressed_response": True,
@@ -333,11 +378,8 @@ class CassetteFinding:
         return f"{self.path}:{self.line}: {self.kind}: {self.excerpt}"
 
 
-_HEADER_LINE = re.compile(
-    r"(?i)^\s*-?\s*['\"]?(?P<name>"
-    + "|".join(re.escape(h) for h in wire.SECRET_HEADERS)
-    + r")['\"]?\s*:\s*(?P<value>.*)$"
-)
+_KEY_LINE = re.compile(r"^\s*-?\s*['\"]?(?P<name>[A-Za-z0-9_.-]{1,100})['\"]?\s*:\s*(?P<value>.*)$")
+"""A ``name: value`` line of a YAML (or JSON) cassette; :func:`credential_header` decides."""
 _SCAN_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("bearer token", re.compile(r"(?i)bearer\s+(?!REDACTED\b)(?!\*\*\*)[A-Za-z0-9._~+/=-]{8,}")),
     ("openai-style key", re.compile(r"\bsk-[A-Za-z0-9_-]{16,}")),
@@ -360,8 +402,11 @@ def scan_cassettes(
     """Find probable secrets in the cassette files under ``path``.
 
     Flags credential headers whose value is not ``REDACTED`` (a list item on the following
-    line is checked too), bearer tokens, provider-style keys, 32-hex account ids in URLs, and
-    any of the given literal ``secrets``. An empty list means the cassettes look clean.
+    line is checked too): the registry's (``wire.SECRET_HEADERS``) and any hyphenated name
+    that looks like a credential (``x-my-api-key``, ``x-service-token``), so a custom
+    credential header is found without being told about it; also bearer tokens,
+    provider-style keys, 32-hex account ids in URLs, and any of the given literal ``secrets``.
+    An empty list means the cassettes look clean.
     """
     root = Path(path)
     files = (
@@ -383,8 +428,8 @@ def scan_cassettes(
                         CassetteFinding(file, number, f"{check_next} header", _mask(value))
                     )
                 check_next = None
-            header = _HEADER_LINE.match(line)
-            if header:
+            header = _KEY_LINE.match(line)
+            if header and credential_header(header["name"]):
                 value = header["value"].strip().strip("'\"")
                 if not value:
                     check_next = header["name"].lower()

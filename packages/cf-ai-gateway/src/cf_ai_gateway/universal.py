@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
+from ._credentials import check_credential, check_headers, is_secret_header
 from .options import GatewayOptions
 from .providers import auth_headers, check_step_model, get_provider, split_model
 
@@ -35,7 +36,10 @@ class UniversalStep:
     headers (the provider credential goes here), and per-step gateway ``options``.
 
     The retry/timeout fields of ``options`` become the step's ``config`` object; the rest
-    become ``cf-aig-*`` step headers (step headers beat the outer request's headers).
+    become ``cf-aig-*`` step headers (step headers beat the outer request's headers). Header
+    names and values are checked when the step is built (a key with a line break or a
+    non-ASCII character is refused without being echoed), and ``repr`` masks the value of
+    every credential header.
     """
 
     provider: str
@@ -55,12 +59,20 @@ class UniversalStep:
             )
         if not isinstance(self.headers, Mapping):
             raise ValueError(f"headers must be a mapping, not {type(self.headers).__name__}")
-        object.__setattr__(self, "headers", MappingProxyType(dict(self.headers)))
         for key, value in self.headers.items():
             if not isinstance(key, str) or not isinstance(value, str):
                 raise ValueError(f"step header {key!r} must map a string to a string")
+        checked = check_headers(self.headers, "step headers")
+        object.__setattr__(self, "headers", MappingProxyType(checked))
         if self.options is not None and not isinstance(self.options, GatewayOptions):
             raise ValueError(f"options must be GatewayOptions, not {type(self.options).__name__}")
+
+    def __repr__(self) -> str:
+        headers = {k: "***" if is_secret_header(k) else v for k, v in self.headers.items()}
+        return (
+            f"UniversalStep(provider={self.provider!r}, endpoint={self.endpoint!r}, "
+            f"query={dict(self.query)!r}, headers={headers!r}, options={self.options!r})"
+        )
 
     def __reduce__(self) -> tuple[Any, ...]:
         # headers is a MappingProxyType (neither picklable nor deep-copyable).
@@ -83,6 +95,8 @@ class UniversalStep:
 
         ``api_key=None`` sends no credential, so BYOK / Unified Billing applies to the step.
         """
+        if api_key is not None:
+            check_credential(api_key, "api_key")
         provider = check_step_model(model)
         endpoint = provider.chat_path
         assert endpoint is not None  # check_step_model guarantees a chat path

@@ -20,7 +20,22 @@ from . import wire
 from .providers import is_provider_segment
 from .wire import URLSurface
 
-__all__ = ["ParsedGatewayURL", "parse_gateway_url"]
+__all__ = ["ParsedGatewayURL", "display_url", "parse_gateway_url"]
+
+_USERINFO = re.compile(r"^(?P<scheme>[^/?#@]*//)[^/?#]*@")
+"""The user info of a URL, up to the authority's last ``@`` (as ``urlsplit`` reads it), after
+any scheme, a malformed one or none (``//user:pass@host``)."""
+
+
+def display_url(url: str) -> str:
+    """``url`` as it may be shown (reprs, messages, logs): user info, where credentials
+    hide, becomes ``***``.
+
+    >>> display_url("https://user:s3cret@gw.example.com/v1")
+    'https://***@gw.example.com/v1'
+    """
+    return _USERINFO.sub(lambda m: m["scheme"] + "***@", url) if isinstance(url, str) else url
+
 
 _REST_RE = re.compile(
     r"^(?P<prefix>.*?/client/v4)/accounts/(?P<account>[^/]+)/ai(?:/v1)?(?:/(?P<rest>.*))?$"
@@ -51,6 +66,15 @@ class ParsedGatewayURL:
     provider: str | None = None
     endpoint: str | None = None
 
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{name}={display_url(value) if isinstance(value, str) else value!r}"
+            if name.endswith("url")
+            else f"{name}={value!r}"
+            for name, value in vars(self).items()
+        )
+        return f"ParsedGatewayURL({shown})"
+
 
 def _is_surface_segment(segment: str) -> bool:
     return segment == "compat" or is_provider_segment(segment)
@@ -76,12 +100,16 @@ def parse_gateway_url(url: str) -> ParsedGatewayURL:
     """Split a gateway URL of any supported shape; raises ``ValueError`` naming the URL."""
     if not isinstance(url, str) or not url.strip():
         raise ValueError(f"gateway URL {url!r} must be a non-empty string")
-    parts = urlsplit(url.strip())
+    shown = display_url(url)
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError as exc:
+        raise ValueError(f"gateway URL {shown!r} is not a valid URL ({exc})") from exc
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"gateway URL {url!r} must be an absolute http(s) URL")
+        raise ValueError(f"gateway URL {shown!r} must be an absolute http(s) URL")
     if parts.query or parts.fragment:
         raise ValueError(
-            f"gateway URL {url!r} must not carry a query string or fragment; pass options "
+            f"gateway URL {shown!r} must not carry a query string or fragment; pass options "
             "as GatewayOptions instead"
         )
     origin = f"{parts.scheme}://{parts.netloc}"
@@ -120,7 +148,7 @@ def parse_gateway_url(url: str) -> ParsedGatewayURL:
             )
     if parts.hostname == wire.GATEWAY_HOST:
         raise ValueError(
-            f"gateway URL {url!r} must look like "
+            f"gateway URL {shown!r} must look like "
             f"{wire.DEFAULT_BASE_URL}/{{account_id}}/{{gateway_id}}[/...]"
         )
     # A custom domain: the root is everything before the first surface segment.

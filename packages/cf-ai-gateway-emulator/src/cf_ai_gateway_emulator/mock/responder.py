@@ -12,11 +12,15 @@ import json
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
+from cf_ai_gateway import wire
+from cf_ai_gateway.errors import gateway_error_body
+
 from ..config import EmulatorConfig, MockSettings
 from ..exchange import UpstreamRequest, UpstreamResponse
 from . import engine
 from .faults import (
     FAULT_HEADER,
+    FaultError,
     Faults,
     StreamCutFault,
     faults_from_model,
@@ -67,9 +71,13 @@ async def mock_response(
     provider_cfg = config.provider(req.provider)
     body: Mapping[str, Any] = req.body if isinstance(req.body, Mapping) else {}
     target = req.schema.target(req.path, body) if req.schema is not None else body_target(body)
-    faults = merged_faults(
-        (mock.faults, provider_cfg.faults), target.model, req.headers.get(FAULT_HEADER)
-    )
+    try:
+        faults = merged_faults(
+            (mock.faults, provider_cfg.faults), target.model, req.headers.get(FAULT_HEADER)
+        )
+    except FaultError as exc:  # only the request header can be malformed: the config is checked
+        body = gateway_error_body(wire.CODE_BAD_REQUEST, f"{FAULT_HEADER}: {exc}", 400)
+        return _json_response(400, body)
     if faults_from_model(target.model).any:  # the model name was a fault directive list
         target = Target(engine.DEFAULT_CHAT_MODEL, target.stream)
     try:

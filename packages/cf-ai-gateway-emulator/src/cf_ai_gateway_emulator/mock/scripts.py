@@ -39,6 +39,8 @@ from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from typing import Any
 
+from cf_ai_gateway.jsonsafe import JSONDepthError, parse_json
+
 from .faults import FaultError, parse_faults
 from .neutral import ToolCall
 
@@ -100,7 +102,7 @@ def _tool_call(raw: Any, where: str) -> ToolCall:
     arguments = raw.get("arguments", {})
     if isinstance(arguments, str):
         try:
-            arguments = json.loads(arguments)
+            arguments = parse_json(arguments)
         except ValueError:
             raise ScriptError(f"{where}.arguments is a string that is not JSON") from None
     return ToolCall(raw["name"], arguments)
@@ -184,7 +186,9 @@ def parse_script(raw: Any, where: str = "script") -> Script:
 def _header_script(value: str) -> Script:
     """The ``x-emulator-script`` header: JSON (a list or a script object), else plain text."""
     try:
-        data = json.loads(value)
+        data = parse_json(value)
+    except JSONDepthError as exc:
+        raise ScriptError(str(exc)) from None
     except ValueError:
         return Script(answers=(ScriptedAnswer(text=value),))
     if isinstance(data, str):

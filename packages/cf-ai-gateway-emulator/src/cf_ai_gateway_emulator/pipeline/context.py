@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +37,12 @@ class RequestContext:
     started: float = field(default_factory=time.perf_counter)
     created_at: float = 0.0
     log_ids: list[str] = field(default_factory=list)
+    disconnected: Callable[[], Awaitable[bool]] | None = None
+    """Whether the client has gone (timed out, closed the connection): its request is then
+    not logged as a success (see ``response``)."""
+
+    async def client_gone(self) -> bool:
+        return self.disconnected is not None and await self.disconnected()
 
     def new_log_id(self) -> str:
         """The request id for the first log of the request, a fresh UUIDv7 after that."""

@@ -12,7 +12,7 @@ gateway rate limit.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 from cf_ai_gateway import wire
 
@@ -66,17 +66,27 @@ def open_request(
     *,
     surface: str,
     token: str | None = None,
+    disconnected: Callable[[], Awaitable[bool]] | None = None,
 ) -> RequestContext:
     """Authenticate, read the request-level headers and apply the gateway rate limit.
 
     ``token`` replaces the ``cf-aig-authorization`` token (the REST surface authenticates
-    with ``Authorization``).
+    with ``Authorization``); ``disconnected``: how to tell that the client has gone
+    (``request.is_disconnected``).
     """
     headers = {k.lower(): v for k, v in headers.items()}
     if token is None:
         token = bearer(headers.get(wire.H_AUTHORIZATION))
     gateway = authorize(state, account_id, gateway_id, token)
-    ctx = RequestContext(state, account_id, gateway, headers, surface, created_at=state.now())
+    ctx = RequestContext(
+        state,
+        account_id,
+        gateway,
+        headers,
+        surface,
+        created_at=state.now(),
+        disconnected=disconnected,
+    )
     ctx.event_id = headers.get(wire.H_EVENT_ID) or ctx.request_id
     ctx.metadata = parse_metadata(headers.get(wire.H_METADATA))
     collect = bool_header(headers, wire.H_COLLECT_LOG)

@@ -18,10 +18,18 @@ from .credentials import Credential
 from .step import StepResult
 from .usage import cost
 
-__all__ = ["LOG_BODY_MAX", "dumps", "log_failed_step", "write_log"]
+__all__ = ["capped", "dumps", "log_failed_step", "write_log"]
 
-LOG_BODY_MAX = 1_000_000
-"""Characters of a response body kept in a log."""
+
+def capped(text: str | None, limit: int) -> str | None:
+    """``text`` cut to at most ``limit`` UTF-8 bytes (``[emulator] log_body_max_bytes``): a
+    100 MB request body is not stored whole in a log."""
+    if text is None or len(text) * 4 <= limit:
+        return text
+    data = text.encode("utf-8")
+    if len(data) <= limit:
+        return text
+    return data[:limit].decode("utf-8", "ignore")
 
 
 def dumps(body: Any) -> str | None:
@@ -79,13 +87,14 @@ def write_log(
         "byok_alias": credential.alias if credential else None,
     }
     keep = ctx.collect_payload
+    most = ctx.state.config.log_body_max_bytes
     gw = ctx.gateway
     ctx.state.storage.insert_log(
         ctx.account,
         gw.id,
         log,
-        request_body if keep else None,
-        (response_body[:LOG_BODY_MAX] if response_body else response_body) if keep else None,
+        capped(request_body, most) if keep else None,
+        capped(response_body, most) if keep else None,
         limit=gw.log_management,
         strategy=gw.log_management_strategy,
     )

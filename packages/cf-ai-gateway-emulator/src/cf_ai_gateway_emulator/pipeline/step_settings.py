@@ -18,9 +18,9 @@ from cf_ai_gateway import wire
 
 from ..config import GatewaySettings
 from ..errors import Rejection
-from .request_headers import bool_header, int_header
+from .request_headers import NUMBER_LIMIT, bool_header, finite_number, int_header
 
-__all__ = ["StepSettings", "retry_delay_s", "step_settings"]
+__all__ = ["StepSettings", "check_step_config", "retry_delay_s", "step_settings"]
 
 
 @dataclass
@@ -36,10 +36,41 @@ class StepSettings:
     backoff: str
 
 
+def _config_number(config: Mapping[str, Any], key: str) -> int | None:
+    """A numeric ``config`` value (a universal step's ``requestTimeout``, ``maxAttempts``,
+    ``retryDelay``); anything but a finite number within ``NUMBER_LIMIT`` is a 400."""
+    value = config.get(key)
+    if value is None:
+        return None
+    number = None if isinstance(value, str) else finite_number(value)
+    if number is None:
+        raise Rejection.gateway(
+            wire.CODE_BAD_REQUEST,
+            f"step config {key!r} must be a finite number (at most {NUMBER_LIMIT:.0e}), "
+            f"not {type(value).__name__}",
+            400,
+        )
+    return int(number)
+
+
+def check_step_config(config: Mapping[str, Any]) -> None:
+    """Refuse a malformed universal step ``config`` (400) before any step runs."""
+    for key in ("requestTimeout", "maxAttempts", "retryDelay"):
+        _config_number(config, key)
+    backoff = config.get("backoff")
+    if backoff is not None and (not isinstance(backoff, str) or backoff not in wire.BACKOFF_VALUES):
+        raise Rejection.gateway(
+            wire.CODE_BAD_REQUEST,
+            f"step config 'backoff' must be one of {', '.join(wire.BACKOFF_VALUES)}",
+            400,
+        )
+
+
 def step_settings(
     gateway: GatewaySettings, headers: Mapping[str, str], config: Mapping[str, Any] | None = None
 ) -> StepSettings:
-    """Resolve one step's controls (``config``: a universal step's or a route node's)."""
+    """Resolve one step's controls (``config``: a universal step's or a route node's); a
+    malformed value in either is a 400 (``Rejection``), never a 500."""
     config = config or {}
     ttl_header = int_header(headers, wire.H_CACHE_TTL)
     if ttl_header is None:
@@ -56,19 +87,19 @@ def step_settings(
         ttl = 0
     else:
         ttl = min(max(ttl_header, wire.CACHE_TTL_MIN_S), wire.CACHE_TTL_MAX_S)
-    timeout = config.get("requestTimeout")
+    timeout = _config_number(config, "requestTimeout")
     if timeout is None:
         timeout = int_header(headers, wire.H_REQUEST_TIMEOUT)
-    attempts = config.get("maxAttempts")
+    attempts = _config_number(config, "maxAttempts")
     if attempts is None:
         attempts = int_header(headers, wire.H_MAX_ATTEMPTS) or gateway.retry_max_attempts
-    delay = config.get("retryDelay")
+    delay = _config_number(config, "retryDelay")
     if delay is None:
         delay = int_header(headers, wire.H_RETRY_DELAY)
     if delay is None:
         delay = gateway.retry_delay
     backoff = config.get("backoff") or headers.get(wire.H_BACKOFF) or gateway.retry_backoff
-    if backoff not in wire.BACKOFF_VALUES:
+    if not isinstance(backoff, str) or backoff not in wire.BACKOFF_VALUES:
         raise Rejection.gateway(
             wire.CODE_BAD_REQUEST,
             f"{wire.H_BACKOFF} must be one of {', '.join(wire.BACKOFF_VALUES)}",
@@ -78,7 +109,7 @@ def step_settings(
         cache_ttl=ttl,
         cache_key=key,
         skip_cache=bool(skip),
-        timeout_ms=int(timeout) if timeout else None,
+        timeout_ms=int(timeout) if timeout and timeout > 0 else None,
         max_attempts=min(max(int(attempts), wire.MAX_ATTEMPTS_MIN), wire.MAX_ATTEMPTS_MAX),
         retry_delay_ms=min(max(int(delay), 0), wire.RETRY_DELAY_MAX_MS),
         backoff=str(backoff),

@@ -1,11 +1,17 @@
-"""Reading an incoming client request: forwarded headers, the JSON body, provider names."""
+"""Reading an incoming client request: forwarded headers, the JSON body, provider names.
+
+A body is read only up to ``[emulator] max_request_bytes`` (a larger ``Content-Length`` is
+refused before reading, a body that grows past it while being read too): 413 with the
+gateway's error body. JSON is parsed bounded (``cf_ai_gateway.jsonsafe``): nesting deeper
+than 128 levels is a 400, like any other body that is not JSON.
+"""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from cf_ai_gateway import wire
+from cf_ai_gateway.jsonsafe import parse_json
 from cf_ai_gateway.providers import Provider, get_provider
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -13,11 +19,13 @@ from starlette.responses import JSONResponse
 from ..errors import Rejection
 from ..mock.neutral import MockFailure
 from ..mock.schemas import Schema
+from ..state import EmulatorState
 
 __all__ = [
     "forwarded_headers",
     "json_body",
     "model_not_found",
+    "read_body",
     "provider_named",
     "schema_rejection",
     "split_unified_model",
@@ -31,16 +39,43 @@ def forwarded_headers(request: Request) -> dict[str, str]:
     return {k.lower(): v for k, v in request.headers.items() if k.lower() not in _HOP_HEADERS}
 
 
+def _too_large(limit: int, api: bool) -> Rejection:
+    message = f"the request body is larger than {limit} bytes (max_request_bytes)"
+    if api:
+        return Rejection.api(wire.CODE_API_INVALID_REQUEST, message, 413)
+    return Rejection.gateway(wire.CODE_BAD_REQUEST, message, 413)
+
+
+async def read_body(request: Request, *, api: bool = False) -> bytes:
+    """The request body, at most ``max_request_bytes`` (else a 413: the gateway's error body,
+    or the v4 envelope when ``api``). Cached like ``request.body()``."""
+    cached = getattr(request, "_body", None)
+    if isinstance(cached, bytes):
+        return cached
+    limit = EmulatorState.of(request).config.max_request_bytes
+    declared = request.headers.get("content-length", "").strip()
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit, api)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise _too_large(limit, api)
+    request._body = bytes(body)
+    return request._body
+
+
 async def json_body(request: Request) -> Any:
-    """The parsed JSON body (``None`` when empty); invalid JSON is a 400."""
-    raw = await request.body()
+    """The parsed JSON body (``None`` when empty); invalid or too deeply nested JSON is a 400,
+    too large a body a 413."""
+    raw = await read_body(request)
     if not raw.strip():
         return None
     try:
-        return json.loads(raw)
+        return parse_json(raw)
     except ValueError:
         raise Rejection.gateway(
-            wire.CODE_BAD_REQUEST, "the request body is not valid JSON", 400
+            wire.CODE_BAD_REQUEST, "the request body is not valid JSON (or nested too deeply)", 400
         ) from None
 
 

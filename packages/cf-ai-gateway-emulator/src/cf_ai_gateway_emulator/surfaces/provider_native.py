@@ -21,7 +21,14 @@ async def provider_native(request: Request) -> Response:
     p = request.path_params
     provider = provider_named(p["provider"], unified=False)
     state = EmulatorState.of(request)
-    ctx = open_request(state, p["account"], p["gateway"], request.headers, surface="provider")
+    ctx = open_request(
+        state,
+        p["account"],
+        p["gateway"],
+        request.headers,
+        surface="provider",
+        disconnected=request.is_disconnected,
+    )
     body = await json_body(request)
     path = p["path"].strip("/")
     result = await run_step(
@@ -33,4 +40,4 @@ async def provider_native(request: Request) -> Response:
         headers=forwarded_headers(request),
         query=request.url.query,
     )
-    return respond(ctx, result)
+    return await respond(ctx, result)

@@ -71,7 +71,15 @@ def _open(request: Request, body: Any, schema: Schema[Any, Any]) -> RequestConte
             ),
         )
     gateway_id = gateway_id or wire.DEFAULT_GATEWAY_ID
-    return open_request(state, account, gateway_id, request.headers, surface="rest", token=token)
+    return open_request(
+        state,
+        account,
+        gateway_id,
+        request.headers,
+        surface="rest",
+        token=token,
+        disconnected=request.is_disconnected,
+    )
 
 
 def _provider_headers(request: Request) -> dict[str, str]:
@@ -108,7 +116,7 @@ async def _on_endpoint(request: Request, endpoint: Endpoint) -> Response:
     if isinstance(model, str) and model.startswith(_WORKERS_AI_MODEL):
         provider = get_provider(_WORKERS_AI)
         result = await model_step(ctx, endpoint, provider, model, body, headers)
-        return respond(ctx, _provider_refusal(result))
+        return await respond(ctx, _provider_refusal(result))
     if (
         isinstance(model, str)
         and "/" in model
@@ -121,9 +129,9 @@ async def _on_endpoint(request: Request, endpoint: Endpoint) -> Response:
         except ValueError:
             raise model_not_found(endpoint.schema, model) from None
         result = await model_step(ctx, endpoint, provider, name, body, headers)
-        return respond(ctx, _provider_refusal(result))
+        return await respond(ctx, _provider_refusal(result))
     result, named = await answer_model(ctx, endpoint, body, headers)
-    return respond(ctx, _provider_refusal(result), extra_headers=named)
+    return await respond(ctx, _provider_refusal(result), extra_headers=named)
 
 
 @answers_rejections
@@ -163,7 +171,7 @@ async def rest_count_tokens(request: Request) -> Response:
         body={**body, "model": name},
         headers=_provider_headers(request),
     )
-    return respond(ctx, result)
+    return await respond(ctx, result)
 
 
 async def _workers_ai(request: Request, ctx: RequestContext, model: str, body: Any) -> StepResult:
@@ -187,7 +195,7 @@ async def rest_run_model(request: Request) -> Response:
     model = request.path_params["model"].strip("/")
     body = await _object_body(request)
     ctx = _open(request, {}, UNIFIED.schema)
-    return respond(ctx, await _workers_ai(request, ctx, model, body))
+    return await respond(ctx, await _workers_ai(request, ctx, model, body))
 
 
 @answers_rejections
@@ -205,4 +213,4 @@ async def rest_run(request: Request) -> Response:
             "/ai/v1/chat/completions for other models",
             400,
         )
-    return respond(ctx, await _workers_ai(request, ctx, model, body.get("input")))
+    return await respond(ctx, await _workers_ai(request, ctx, model, body.get("input")))

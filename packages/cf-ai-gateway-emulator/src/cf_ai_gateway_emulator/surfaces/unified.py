@@ -90,12 +90,19 @@ async def compat_chat(request: Request) -> Response:
     """``POST /v1/{account}/{gateway}/compat/chat/completions``."""
     p = request.path_params
     state = EmulatorState.of(request)
-    ctx = open_request(state, p["account"], p["gateway"], request.headers, surface="compat")
+    ctx = open_request(
+        state,
+        p["account"],
+        p["gateway"],
+        request.headers,
+        surface="compat",
+        disconnected=request.is_disconnected,
+    )
     body = await json_body(request)
     if not isinstance(body, dict):
         raise Rejection.gateway(wire.CODE_BAD_REQUEST, "the body must be a JSON object", 400)
     result, named = await answer_model(ctx, UNIFIED, body, forwarded_headers(request))
-    return respond(ctx, result, extra_headers=named)
+    return await respond(ctx, result, extra_headers=named)
 
 
 @answers_rejections

@@ -30,6 +30,7 @@ from ..mock.neutral import MockFailure
 from ..mock.schemas import schema_for
 from ..mock.schemas.registry import without_v1
 from ..pipeline import RequestContext, StepResult, log_failed_step, open_request, respond, run_step
+from ..pipeline.step_settings import check_step_config
 from ..state import EmulatorState
 from .incoming import forwarded_headers, json_body, provider_named, schema_rejection
 from .unified import UNIFIED, answer_model
@@ -64,7 +65,14 @@ async def universal(request: Request) -> Response:
     """``POST /v1/{account}/{gateway}``: a JSON array of steps, tried in order."""
     p = request.path_params
     state = EmulatorState.of(request)
-    ctx = open_request(state, p["account"], p["gateway"], request.headers, surface="universal")
+    ctx = open_request(
+        state,
+        p["account"],
+        p["gateway"],
+        request.headers,
+        surface="universal",
+        disconnected=request.is_disconnected,
+    )
     steps = await json_body(request)
     if isinstance(steps, dict):
         steps = [steps]
@@ -73,14 +81,12 @@ async def universal(request: Request) -> Response:
             wire.CODE_BAD_REQUEST, "the universal endpoint expects a JSON array of steps", 400
         )
     outer = forwarded_headers(request)
+    for index, step in enumerate(steps):
+        _check_step(index, step)  # every step is checked before any runs
     failed: list[tuple[int, StepResult]] = []
     for index, step in enumerate(steps):
-        if not isinstance(step, Mapping) or not isinstance(step.get("provider"), str):
-            raise Rejection.gateway(
-                wire.CODE_BAD_REQUEST, f"step {index} needs 'provider', 'endpoint' and 'query'", 400
-            )
         endpoint = str(step.get("endpoint") or "").strip("/")
-        config = step.get("config") if isinstance(step.get("config"), Mapping) else None
+        config = step.get("config")
         headers = {**outer, **step_headers(step.get("headers"))}
         named: dict[str, str] = {}
         if step["provider"] == COMPAT:
@@ -101,7 +107,7 @@ async def universal(request: Request) -> Response:
         if result.ok:
             for i, earlier in failed:
                 log_failed_step(ctx, earlier, i)
-            return respond(ctx, result, step=index, extra_headers=named)
+            return await respond(ctx, result, step=index, extra_headers=named)
         await result.drain()
         failed.append((index, result))
     answered = [(i, r) for i, r in failed if r.response is not None]
@@ -109,7 +115,26 @@ async def universal(request: Request) -> Response:
     for i, other in failed:
         if i != chosen_index:
             log_failed_step(ctx, other, i)
-    return respond(ctx, chosen, step=chosen_index)
+    return await respond(ctx, chosen, step=chosen_index)
+
+
+def _check_step(index: int, step: object) -> None:
+    """A step's shape and ``config``: a malformed one is the gateway's 400."""
+    if not isinstance(step, Mapping) or not isinstance(step.get("provider"), str):
+        raise Rejection.gateway(
+            wire.CODE_BAD_REQUEST, f"step {index} needs 'provider', 'endpoint' and 'query'", 400
+        )
+    config = step.get("config")
+    if config is None:
+        return
+    if not isinstance(config, Mapping):
+        raise Rejection.gateway(
+            wire.CODE_BAD_REQUEST,
+            f"step {index} 'config' must be an object "
+            "({requestTimeout, maxAttempts, retryDelay, backoff})",
+            400,
+        )
+    check_step_config(config)
 
 
 async def _compat_step(
