@@ -82,7 +82,8 @@ def _event(data: dict[str, Any] | str) -> bytes:
 def _stream_tail(words: int) -> bytes:
     """``words`` content chunks, the finishing chunk, a usage chunk and ``[DONE]``, framed
     as HTTP chunks, with the terminating empty chunk."""
-    parts = [_event(_chunk({"content": "tok "})) for _ in range(words)]
+    # every chunk differs: LiteLLM raises on a model "repeating the same chunk" (100 in a row)
+    parts = [_event(_chunk({"content": f"t{i} "})) for i in range(words)]
     parts.append(_event(_chunk({}, "stop")))
     usage = {"prompt_tokens": 9, "completion_tokens": words + 1, "total_tokens": words + 10}
     parts.append(_event({**_chunk({}), "choices": [], "usage": usage}))
