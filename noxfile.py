@@ -29,7 +29,7 @@ import nox
 from packaging.requirements import Requirement
 from packaging.version import Version
 
-nox.needs_version = ">=2024.10.9"
+nox.needs_version = ">=2026.8.10"  # sessions in parallel (allow_parallel)
 nox.options.default_venv_backend = "uv|virtualenv"
 # Every session's interpreters write bytecode into their venvs: a machine-wide
 # PYTHONDONTWRITEBYTECODE made each fresh interpreter (docs samples, subprocess tests, the
@@ -37,6 +37,9 @@ nox.options.default_venv_backend = "uv|virtualenv"
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = bool(os.environ.get("CI"))
+# Two sessions at a time where neither measures time (PARALLEL below); the suites with timing
+# bounds (fault matrices, load, timeouts) run alone.
+nox.options.parallel = max(1, min(2, os.cpu_count() or 1))
 nox.options.sessions = [
     "lint",
     "typecheck",
@@ -52,6 +55,9 @@ nox.options.sessions = [
 ]
 
 ROOT = Path(__file__).parent
+PARALLEL = True
+"""``allow_parallel`` of the sessions that check no timing: they may run beside another one
+(``nox`` runs two at a time); every other session runs alone."""
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 CORE = "packages/cf-ai-gateway"
 EMULATOR = "packages/cf-ai-gateway-emulator"
@@ -212,7 +218,7 @@ def _editable(*paths: str) -> list[str]:
 ALL_PACKAGES = (CORE, EMULATOR, *(a.package for a in ADAPTERS))
 
 
-@nox.session
+@nox.session(allow_parallel=PARALLEL)
 def lint(session: nox.Session) -> None:
     """ruff check and ruff format --check over the whole repository, and one version
     everywhere (``tools/version.py check``: every pin and ``__version__`` says ``VERSION``)."""
@@ -222,7 +228,7 @@ def lint(session: nox.Session) -> None:
     session.run("python", "tools/version.py", "check")
 
 
-@nox.session
+@nox.session(allow_parallel=PARALLEL)
 def typecheck(session: nox.Session) -> None:
     """mypy --strict on every package's source (each adapter on its newest framework line)."""
     newest = [req for a in ADAPTERS for req in a.lines[-1].requires]
@@ -280,7 +286,7 @@ CLIENTS = (
 """The real clients ``clients`` runs unchanged against the emulator (one venv for all)."""
 
 
-@nox.session
+@nox.session(allow_parallel=PARALLEL)
 def clients(session: nox.Session) -> None:
     """Real clients no one here wrote (the openai, anthropic and google-genai SDKs, LiteLLM,
     langchain-openai) against the in-process emulator, with only their base URL changed.
@@ -325,7 +331,7 @@ DOCS_SAMPLES = ("anthropic>=0.49", "google-genai>=1.10")
 emulator guide points the official SDKs at the emulator)."""
 
 
-@nox.session
+@nox.session(allow_parallel=PARALLEL)
 def docs(session: nox.Session) -> None:
     """The documentation site and every sample on it. ``mkdocs build --strict`` (into
     ``site/``) fails on a broken link, a missing page or a reference page that cannot be
@@ -442,7 +448,7 @@ def wheels(session: nox.Session) -> None:
     print(f"\n{dist}: pip install --find-links {dist} 'cf-ai-gateway[EXTRA]'")
 
 
-@nox.session
+@nox.session(allow_parallel=PARALLEL)
 def package(session: nox.Session) -> None:
     """Build and check the wheelhouse (``twine check --strict`` too), then, for every extra
     of the core, a fresh venv that installs ``cf-ai-gateway[EXTRA]`` (and ``[emulator]``)
@@ -486,7 +492,7 @@ def package(session: nox.Session) -> None:
             session.run(python, "-I", str(smoke), extra, str(dist), external=True)
 
 
-@nox.session
+@nox.session(allow_parallel=PARALLEL)
 def demo(session: nox.Session) -> None:
     """The main job: start the local emulator and run the tour (offline, no credentials)."""
     session.install(*_editable(*ALL_PACKAGES))
@@ -526,7 +532,7 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benchmarks/run.py", *session.posargs)
 
 
-@nox.session(name="bench_smoke")
+@nox.session(name="bench_smoke", allow_parallel=PARALLEL)
 def bench_smoke(session: nox.Session) -> None:
     """Every benchmark with a few iterations, so the scripts cannot rot (CI runs it; its
     numbers mean nothing and are not judged)."""

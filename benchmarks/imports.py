@@ -160,7 +160,7 @@ def run(budget: Budget) -> list[Table]:
         if framework in missing:
             table.target(f"{title} imports", "framework not installed", None)
             continue
-        samples = budget.n(15 if framework is None else (3 if framework == "litellm" else 7), 1)
+        samples = budget.n(15 if framework is None else (3 if framework == "litellm" else 5), 1)
         times: dict[str, list[int]] = {label: [] for label, _, _ in statements}
         for _ in range(samples):
             for label, _, statement in statements:

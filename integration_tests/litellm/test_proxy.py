@@ -86,7 +86,6 @@ def proxy(emulator: EmulatorHandle, tmp_path_factory: pytest.TempPathFactory) ->
         LITELLM_MASTER_KEY=key,
         CF_AIG_URL=emulator.gateway_url(GATEWAY_ID),
         CF_AIG_TOKEN=emulator.token,
-        PYTHONDONTWRITEBYTECODE="1",
     )
     log = workdir / "proxy.log"
     command = [*_litellm_command(), "--config", "config.yaml", "--host", "127.0.0.1"]
