@@ -197,11 +197,23 @@ ADAPTERS = (
         ),
     ),
 )
+# Sessions take an adapter's name and a line's id, not the rows: nox writes every session's
+# parameters into a JSON report (each parallel session's own nox process does).
 ADAPTER_LEGS = [
-    nox.param(line.python, adapter, line, id=f"{adapter.name}-{line.id}", tags=[adapter.name])
+    nox.param(
+        line.python, adapter.name, line.id, id=f"{adapter.name}-{line.id}", tags=[adapter.name]
+    )
     for adapter in ADAPTERS
     for line in adapter.lines
 ]
+
+
+def _adapter(name: str) -> Adapter:
+    return next(a for a in ADAPTERS if a.name == name)
+
+
+def _line(adapter: Adapter, line_id: str) -> Line:
+    return next(line for line in adapter.lines if line.id == line_id)
 
 
 def _group(name: str) -> list[str]:
@@ -307,10 +319,12 @@ def clients(session: nox.Session) -> None:
 
 
 @nox.session
-@nox.parametrize(("python", "adapter", "line"), ADAPTER_LEGS)
-def adapters(session: nox.Session, adapter: Adapter, line: Line) -> None:
+@nox.parametrize(("python", "adapter_name", "line_id"), ADAPTER_LEGS)
+def adapters(session: nox.Session, adapter_name: str, line_id: str) -> None:
     """One adapter on one framework line: its unit tests (with the framework's standard
     suites) and its integration tests replayed from the same cassettes on every line."""
+    adapter = _adapter(adapter_name)
+    line = _line(adapter, line_id)
     session.install(
         *_editable(CORE, EMULATOR, adapter.package),
         *line.requires,
@@ -360,17 +374,18 @@ def docs(session: nox.Session) -> None:
 
 
 MINIMUM_TARGETS = [nox.param(None, id="core")] + [
-    nox.param(adapter, id=adapter.name, tags=[adapter.name]) for adapter in ADAPTERS
+    nox.param(adapter.name, id=adapter.name, tags=[adapter.name]) for adapter in ADAPTERS
 ]
 
 
 @nox.session(python=PYTHONS[0], reuse_venv=False)
-@nox.parametrize("adapter", MINIMUM_TARGETS)
-def minimums(session: nox.Session, adapter: Adapter | None) -> None:
+@nox.parametrize("adapter_name", MINIMUM_TARGETS)
+def minimums(session: nox.Session, adapter_name: str | None) -> None:
     """Our distributions on the lowest versions their lower bounds allow, so a too-loose bound
     fails here rather than on a user's machine: ``minimums(core)`` runs the core and emulator
     suites, ``minimums(<adapter>)`` an adapter's unit tests with its framework at exactly its
     declared lower bound. A fresh venv every time (a reused one would keep newer versions)."""
+    adapter = None if adapter_name is None else _adapter(adapter_name)
     packages = (CORE, EMULATOR) if adapter is None else (CORE, EMULATOR, adapter.package)
     # Only our packages' own dependencies go lowest; the test tools installed afterwards may
     # not move them (the frozen set is a constraint).
@@ -541,16 +556,17 @@ def bench_smoke(session: nox.Session) -> None:
 
 
 RECORD_TARGETS = [nox.param(None, id="core")] + [
-    nox.param(adapter, id=adapter.name) for adapter in ADAPTERS
+    nox.param(adapter.name, id=adapter.name) for adapter in ADAPTERS
 ]
 
 
 @nox.session
-@nox.parametrize("adapter", RECORD_TARGETS)
-def record(session: nox.Session, adapter: Adapter | None) -> None:
+@nox.parametrize("adapter_name", RECORD_TARGETS)
+def record(session: nox.Session, adapter_name: str | None) -> None:
     """Re-record cassettes against a local in-process emulator: ``nox -s record`` does every
     folder, ``nox -s "record(langchain)"`` one adapter's. Extra arguments narrow the selection
     (``nox -s "record(core)" -- -k cache``)."""
+    adapter = None if adapter_name is None else _adapter(adapter_name)
     packages = (CORE, EMULATOR) if adapter is None else (CORE, EMULATOR, adapter.package)
     session.install(*_editable(*packages), *_group("test"), *_group("integration"))
     if adapter is None:
