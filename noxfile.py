@@ -37,8 +37,9 @@ nox.options.default_venv_backend = "uv|virtualenv"
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = bool(os.environ.get("CI"))
-# Two sessions at a time where neither measures time (PARALLEL below); the suites with timing
-# bounds (fault matrices, load, timeouts) run alone.
+# Two sessions at a time (PARALLEL below marks those that may share the machine: one core each
+# is all their timing bounds need); the core suites, whose bounds are tighter, and the load
+# test run alone.
 nox.options.parallel = max(1, min(2, os.cpu_count() or 1))
 nox.options.sessions = [
     "lint",
@@ -56,8 +57,10 @@ nox.options.sessions = [
 
 ROOT = Path(__file__).parent
 PARALLEL = True
-"""``allow_parallel`` of the sessions that check no timing: they may run beside another one
-(``nox`` runs two at a time); every other session runs alone."""
+"""``allow_parallel`` of the sessions that may run beside another one (``nox`` runs two at a
+time): those that check no timing, and the adapters' legs (one pytest process each; their fault
+matrices' bounds are several times what a case takes on one core). The core's suites on two
+workers each (``tests``, ``minimums``) and ``load`` run alone."""
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 CORE = "packages/cf-ai-gateway"
 EMULATOR = "packages/cf-ai-gateway-emulator"
@@ -318,7 +321,7 @@ def clients(session: nox.Session) -> None:
     )
 
 
-@nox.session
+@nox.session(allow_parallel=PARALLEL)
 @nox.parametrize(("python", "adapter_name", "line_id"), ADAPTER_LEGS)
 def adapters(session: nox.Session, adapter_name: str, line_id: str) -> None:
     """One adapter on one framework line: its unit tests (with the framework's standard
