@@ -369,3 +369,28 @@ async def test_a_burst_of_malformed_requests(emu: Emu) -> None:
 def test_gateway_settings_refuse_control_characters_in_alias_models() -> None:
     with pytest.raises(ValueError, match="control characters"):
         GatewaySettings.from_mapping("g", {"aliases": {"a": ["openai/gpt\nx"]}}, "t")
+
+
+async def test_the_disconnect_poll_takes_what_receive_has_and_never_waits() -> None:
+    """``incoming.disconnected`` steps ``receive`` once: a message it has at once is read (a
+    disconnect is remembered), one it would wait for is left to it (its waiter removed)."""
+    from cf_ai_gateway_emulator.surfaces.incoming import disconnected
+    from starlette.requests import Request
+
+    event = asyncio.Event()
+    queue: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        if not queue:
+            await event.wait()
+        return queue.pop(0)
+
+    poll = disconnected(Request({"type": "http", "headers": []}, receive))
+    assert await poll() is False
+    assert not event._waiters  # type: ignore[attr-defined]
+    queue.append({"type": "http.request", "body": b"", "more_body": False})
+    assert await poll() is False
+    queue.append({"type": "http.disconnect"})
+    assert await poll() is True
+    assert await poll() is True  # remembered: receive is not asked again
+    assert not queue

@@ -184,7 +184,7 @@ def _stored(entries: list[dict[str, Any]]) -> Storage:
     entries=logs(),
     filters=FILTERS,
     search=st.sampled_from(
-        ["", "gpt", "log-1", '"', "é", "none", "%", "_", "\\", "o_1", "\\u00e9"]
+        ["", "gpt", "log-1", '"', "é", "none", "%", "_", "\\", "o_1", "\\u00e9", "else"]
     ),
     order_by=ORDER_BY,
     direction=st.sampled_from(["asc", "desc"]),

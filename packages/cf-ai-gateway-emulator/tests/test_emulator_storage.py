@@ -31,6 +31,36 @@ def test_file_database_uses_wal(tmp_path: Path) -> None:
     assert Storage(":memory:").journal_mode == "memory"
 
 
+def test_search_counts_only_the_gateways_logs_and_old_databases_are_rewritten(
+    tmp_path: Path,
+) -> None:
+    """A search alone is counted from ``log_search``, which keeps each log's gateway; a
+    database whose ``log_search`` predates that gets it written again by the next listing."""
+    from cf_ai_gateway_emulator import log_query
+
+    path = tmp_path / "emu.sqlite3"
+    storage = Storage(path)
+    for i in range(3):
+        storage.insert_log("a", "g", {"id": f"log-{i}", "model": "llama"}, None, None)
+        storage.insert_log("a", "other", {"id": f"other-{i}", "model": "llama"}, None, None)
+    search = log_query.selection([], "llama", "created_at", "desc")
+    assert search.count is not None
+    page, total = storage.select_logs("a", "g", search, limit=2, offset=0)
+    assert (len(page), total) == (2, 3)
+    storage.close()
+    old = sqlite3.connect(path)
+    old.executescript(
+        "DROP TABLE log_search; "
+        "CREATE TABLE log_search (seq INTEGER PRIMARY KEY, text TEXT NOT NULL);"
+    )
+    old.close()
+    reopened = Storage(path)
+    page, total = reopened.select_logs("a", "other", search, limit=5, offset=0)
+    assert ([log["id"] for log in page], total) == (["other-2", "other-1", "other-0"], 3)
+    assert reopened.delete_logs("a", "g") == 3  # the trigger finds the new table
+    reopened.close()
+
+
 @pytest.mark.parametrize(
     ("strategy", "kept"),
     [("STOP_INSERTING", [0, 1, 2]), ("DELETE_OLDEST", [7, 8, 9])],

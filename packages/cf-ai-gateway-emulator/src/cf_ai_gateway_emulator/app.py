@@ -87,7 +87,17 @@ def create_app(
     """The emulator as an ASGI app (serve it with uvicorn, or test it via ASGI transport);
     ``log_requests``: one line per request on stderr (``request_log``)."""
     emulator = state if state is not None else EmulatorState(config, db=db, clock=clock)
-    routes = [Route(path, fn, methods=methods) for path, fn, methods in MANAGEMENT_ROUTES]
+    # the gateway's routes first: Starlette tries routes in order, and these serve the
+    # requests that count (no other path starts with /v1/, so the order changes no match)
+    routes = [
+        Route("/v1/{account}/{gateway}/compat/chat/completions", compat_chat, methods=["POST"]),
+        Route("/v1/{account}/{gateway}/compat/v1/chat/completions", compat_chat, methods=["POST"]),
+        Route("/v1/{account}/{gateway}/compat/{path:path}", compat_other, methods=["POST"]),
+        Route("/v1/{account}/{gateway}/{provider}/{path:path}", provider_native, methods=["POST"]),
+        Route("/v1/{account}/{gateway}", universal, methods=["POST"]),
+        Route("/v1/{account}/{gateway}/", universal, methods=["POST"]),
+    ]
+    routes += [Route(path, fn, methods=methods) for path, fn, methods in MANAGEMENT_ROUTES]
     routes += [
         Route("/", info, methods=["GET"]),
         Route("/healthz", info, methods=["GET"]),
@@ -101,12 +111,6 @@ def create_app(
         Route(f"{_REST}/v1/v1/messages/count_tokens", rest_count_tokens, methods=["POST"]),
         Route(f"{_REST}/run", rest_run, methods=["POST"]),
         Route(f"{_REST}/run/{{model:path}}", rest_run_model, methods=["POST"]),
-        Route("/v1/{account}/{gateway}/compat/chat/completions", compat_chat, methods=["POST"]),
-        Route("/v1/{account}/{gateway}/compat/v1/chat/completions", compat_chat, methods=["POST"]),
-        Route("/v1/{account}/{gateway}/compat/{path:path}", compat_other, methods=["POST"]),
-        Route("/v1/{account}/{gateway}/{provider}/{path:path}", provider_native, methods=["POST"]),
-        Route("/v1/{account}/{gateway}", universal, methods=["POST"]),
-        Route("/v1/{account}/{gateway}/", universal, methods=["POST"]),
     ]
     _install_log_filter()
     middleware = [Middleware(RequestLog)] if log_requests else []

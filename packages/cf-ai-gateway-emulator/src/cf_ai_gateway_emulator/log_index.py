@@ -11,7 +11,9 @@ same transaction (``storage``) and deleted with it (a trigger):
   only), with an index per order a listing can ask for (:data:`ORDERED`) and the text of
   :data:`INDEXED` indexed;
 - ``log_text``: the long text fields of :data:`TEXT_FIELDS` the same way, so that scans of
-  ``log_fields`` stay narrow; ``log_search``: the text the API's ``search`` looks in;
+  ``log_fields`` stay narrow; ``log_search``: the text the API's ``search`` looks in, with
+  the log's account and gateway (a listing that only searches counts its logs from this
+  table alone);
 - ``log_metadata``: one row per metadata entry (key, value, the value as text), indexed by
   value and by key and value.
 
@@ -111,7 +113,9 @@ CREATE TABLE IF NOT EXISTS log_fields (
 {_ORDER_INDEXES}
 {_TEXT_INDEXES}
 CREATE TABLE IF NOT EXISTS log_text (seq INTEGER PRIMARY KEY, {_TEXT_COLUMNS});
-CREATE TABLE IF NOT EXISTS log_search (seq INTEGER PRIMARY KEY, text TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS log_search (
+    seq INTEGER PRIMARY KEY, account TEXT NOT NULL, gateway TEXT NOT NULL, text TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS log_metadata (
     seq INTEGER NOT NULL,
     key TEXT NOT NULL,
@@ -138,7 +142,7 @@ INSERT_FIELDS = (
 INSERT_TEXT = (
     f"INSERT OR REPLACE INTO log_text VALUES ({', '.join('?' * (1 + 2 * len(TEXT_FIELDS)))})"
 )
-INSERT_SEARCH = "INSERT OR REPLACE INTO log_search VALUES (?, ?)"
+INSERT_SEARCH = "INSERT OR REPLACE INTO log_search VALUES (?, ?, ?, ?)"
 INSERT_METADATA = "INSERT OR REPLACE INTO log_metadata VALUES (?, ?, ?, ?, ?, ?)"
 
 
@@ -180,7 +184,7 @@ class Rows:
 
     fields: list[Any]
     text: list[Any]
-    search: tuple[int, str]
+    search: tuple[int, str, str, str]
     metadata: list[tuple[Any, ...]]
 
 
@@ -193,7 +197,7 @@ def rows(seq: int, account: str, gateway: str, log: Mapping[str, Any]) -> Rows:
     text: list[Any] = [seq]
     for name in TEXT_FIELDS:
         text += _columns(get(name))
-    search = (seq, json.dumps([get(f) for f in SEARCHED]).lower())
+    search = (seq, account, gateway, json.dumps([get(f) for f in SEARCHED]).lower())
     entries = metadata_entries(log) if get("metadata") else {}
     metadata = [
         (seq, key, key.lower(), _columns(v)[0], str(v), value_text(v)) for key, v in entries.items()

@@ -72,11 +72,20 @@ def selection(
     if order_by not in ORDERED:
         raise ValueError(f"cannot order by {order_by!r}")
     conditions = [_filter(f) for f in filters]
+    count = None
     if search:
         # LIKE finds the text as instr() would (both are lowered: no ASCII letter differs in
         # case; %, _ and \ escaped), and faster
         pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        conditions.append(_Condition.in_table("log_search", "x.text LIKE ? ESCAPE '\\'", [pattern]))
+        like = "x.text LIKE ? ESCAPE '\\'"
+        conditions.append(_Condition.in_table("log_search", like, [pattern]))
+        if not filters:
+            # the search alone: counted from log_search, which keeps each log's gateway (no
+            # lookup of every match in log_fields); the text first, which rules most out
+            count = (
+                "SELECT COUNT(*) FROM log_search AS x "
+                "WHERE x.text LIKE ?3 ESCAPE '\\' AND x.account = ?1 AND x.gateway = ?2"
+            )
     d = "DESC" if direction == "desc" else "ASC"
     # empty values (None, "") last, then numbers before text (SQLite's order of types), then
     # the order of writing: the key of the index log_fields_by_<order_by>
@@ -86,6 +95,7 @@ def selection(
         tuple(a for c in conditions for a in c.args),
         f"{key} IS NULL {d}, {key} {d}, f.seq {d}",
         probe=" AND ".join(f"({c.probe})" for c in conditions) or "1",
+        count=count,
     )
 
 

@@ -74,6 +74,9 @@ class LogSelection:
     probe: str | None = None
     """``where`` written to test one row at a time (``EXISTS`` where ``where`` reads a set:
     ``IN (SELECT ...)``), for the page, which stops once it has its logs; same parameters."""
+    count: str | None = None
+    """A query counting the same logs without ``log_fields`` (``None``: count over it), taking
+    the account, the gateway, then ``params``."""
 
 
 class Storage:
@@ -92,6 +95,11 @@ class Storage:
             self.journal_mode = str(mode).lower()
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA busy_timeout=5000")
+        searched = [r[1] for r in self._db.execute("PRAGMA table_info(log_search)")]
+        if searched and "account" not in searched:
+            # a database from before the search text kept its log's gateway: written again
+            # by the next listing, as for one from before the columns existed
+            self._db.execute("DROP TABLE log_search")
         self._db.executescript(_SCHEMA + log_index.SCHEMA)
 
     def _index_new_logs(self) -> None:
@@ -216,9 +224,8 @@ class Storage:
                     seqs,
                 ).fetchall()
             )
-            (total,) = self._db.execute(
-                f"SELECT COUNT(*) FROM log_fields AS f WHERE {count_where}", params
-            ).fetchone()
+            count = selection.count or f"SELECT COUNT(*) FROM log_fields AS f WHERE {count_where}"
+            (total,) = self._db.execute(count, params).fetchone()
         return [json.loads(data[seq]) for seq in seqs], int(total)
 
     def delete_selected(self, account: str, gateway: str, selection: LogSelection) -> int:

@@ -45,6 +45,8 @@ _SAFE_HEADER_CHARS = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "%")
 def header_value(value: str) -> str:
     """``value`` as it can be sent in a header: printable ASCII and Latin-1 as is, control
     characters and anything beyond Latin-1 percent-encoded (UTF-8)."""
+    if value.isascii() and value.isprintable():  # the usual case, at C speed
+        return value
     if all(0x20 <= ord(c) <= 0xFF and ord(c) != 0x7F for c in value):
         return value
     return quote(value, safe=_SAFE_HEADER_CHARS)

@@ -10,7 +10,7 @@ from ..errors import answers_rejections
 from ..mock.schemas import schema_for
 from ..pipeline import open_request, respond, run_step
 from ..state import EmulatorState
-from .incoming import forwarded_headers, json_body, provider_named
+from .incoming import disconnected, forwarded_headers, json_body, provider_named
 
 __all__ = ["provider_native"]
 
@@ -27,7 +27,7 @@ async def provider_native(request: Request) -> Response:
         p["gateway"],
         request.headers,
         surface="provider",
-        disconnected=request.is_disconnected,
+        disconnected=disconnected(request),
     )
     body = await json_body(request)
     path = p["path"].strip("/")

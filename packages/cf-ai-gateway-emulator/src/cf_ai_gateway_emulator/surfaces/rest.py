@@ -36,7 +36,7 @@ from ..mock.neutral import MockFailure
 from ..mock.schemas import REST_COUNT_TOKENS, Schema, fallback_schema, schema_for
 from ..pipeline import RequestContext, StepResult, bearer, open_request, respond, run_step
 from ..state import EmulatorState
-from .incoming import forwarded_headers, json_body, model_not_found, schema_rejection
+from .incoming import disconnected, forwarded_headers, json_body, model_not_found, schema_rejection
 from .unified import MESSAGES, RESPONSES, UNIFIED, Endpoint, answer_model, model_step
 
 __all__ = [
@@ -78,7 +78,7 @@ def _open(request: Request, body: Any, schema: Schema[Any, Any]) -> RequestConte
         request.headers,
         surface="rest",
         token=token,
-        disconnected=request.is_disconnected,
+        disconnected=disconnected(request),
     )
 
 

@@ -39,6 +39,7 @@ from ..pipeline import RequestContext, StepResult, log_failed_step, open_request
 from ..pipeline.request_headers import bool_header
 from ..state import EmulatorState
 from .incoming import (
+    disconnected,
     forwarded_headers,
     json_body,
     model_not_found,
@@ -96,7 +97,7 @@ async def compat_chat(request: Request) -> Response:
         p["gateway"],
         request.headers,
         surface="compat",
-        disconnected=request.is_disconnected,
+        disconnected=disconnected(request),
     )
     body = await json_body(request)
     if not isinstance(body, dict):

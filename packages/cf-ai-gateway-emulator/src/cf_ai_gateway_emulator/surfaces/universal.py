@@ -32,7 +32,7 @@ from ..mock.schemas.registry import without_v1
 from ..pipeline import RequestContext, StepResult, log_failed_step, open_request, respond, run_step
 from ..pipeline.step_settings import check_step_config
 from ..state import EmulatorState
-from .incoming import forwarded_headers, json_body, provider_named, schema_rejection
+from .incoming import disconnected, forwarded_headers, json_body, provider_named, schema_rejection
 from .unified import UNIFIED, answer_model
 
 __all__ = ["COMPAT", "step_headers", "universal"]
@@ -71,7 +71,7 @@ async def universal(request: Request) -> Response:
         p["gateway"],
         request.headers,
         surface="universal",
-        disconnected=request.is_disconnected,
+        disconnected=disconnected(request),
     )
     steps = await json_body(request)
     if isinstance(steps, dict):
