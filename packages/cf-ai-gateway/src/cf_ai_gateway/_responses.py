@@ -58,11 +58,14 @@ ATTEMPTS_EXTENSION = "cf_aig_attempts"
 """Where the retry drivers leave, on a 2xx ``httpx.Response``, how many sends it took."""
 
 
-def response_info(response: httpx.Response) -> GatewayResponseInfo:
-    """What the gateway said about a 2xx response, with the attempts it took this client."""
+def response_info(
+    response: httpx.Response, headers: Mapping[str, str] | None = None
+) -> GatewayResponseInfo:
+    """What the gateway said about a 2xx response, with the attempts it took this client.
+    ``headers``: the response's headers already read into a dict, if the caller has them."""
     attempts = response.extensions.get(ATTEMPTS_EXTENSION)
     return GatewayResponseInfo.from_headers(
-        response.headers,
+        response.headers if headers is None else headers,
         status_code=response.status_code,
         attempts=attempts if isinstance(attempts, int) else None,
     )
@@ -83,16 +86,17 @@ def read_result(req: PreparedRequest, response: httpx.Response) -> GatewayResult
     body is not JSON."""
     status = response.status_code
     lower = {k.lower(): v for k, v in response.headers.items()}
-    info = response_info(response)
-    logger.debug(
-        "%s -> %s (cache=%s log_id=%s step=%s attempts=%s)",
-        redact(req.describe(), req.secrets),
-        status,
-        info.cache_status,
-        info.log_id,
-        info.step,
-        info.attempts,
-    )
+    info = response_info(response, lower)
+    if logger.isEnabledFor(logging.DEBUG):  # the redaction is work: only for a shown line
+        logger.debug(
+            "%s -> %s (cache=%s log_id=%s step=%s attempts=%s)",
+            redact(req.describe(), req.secrets),
+            status,
+            info.cache_status,
+            info.log_id,
+            info.step,
+            info.attempts,
+        )
     try:
         data = parse_json(response.content)
     except ValueError as exc:
@@ -116,12 +120,13 @@ def read_error(req: PreparedRequest, response: httpx.Response) -> GatewayError:
         source=req.source,
         context=req.context,
     )
-    logger.debug(
-        "%s -> %s %s",
-        redact(req.describe(), req.secrets),
-        response.status_code,
-        type(err).__name__,
-    )
+    if logger.isEnabledFor(logging.DEBUG):
+        logger.debug(
+            "%s -> %s %s",
+            redact(req.describe(), req.secrets),
+            response.status_code,
+            type(err).__name__,
+        )
     return err
 
 
@@ -188,32 +193,43 @@ def with_content(response: httpx.Response, content: bytes) -> httpx.Response:
 
 
 def read_body(
-    response: httpx.Response, limit: int, deadline: Deadline, info: GatewayResponseInfo
+    response: httpx.Response,
+    limit: int,
+    deadline: Deadline,
+    info: GatewayResponseInfo | None = None,
 ) -> bytes:
     """The whole body of a 2xx ``response``, at most ``limit`` bytes (else
     ``ResponseTooLargeError``), the deadline checked after every chunk. The caller closes
-    ``response``; httpx errors propagate."""
+    ``response``; httpx errors propagate. ``info`` (read from ``response`` when not given,
+    only for an error) goes on the errors raised."""
     declared = declared_length(response)
     if declared is not None and declared > limit:
-        raise too_large("the answer", limit, info, "max_response_bytes")
+        raise too_large("the answer", limit, _info(response, info), "max_response_bytes")
     deadline.cap_read(response)
     body = bytearray()
     for chunk in response.iter_bytes():
         body += chunk
         if len(body) > limit:
-            raise too_large("the answer", limit, info, "max_response_bytes")
+            raise too_large("the answer", limit, _info(response, info), "max_response_bytes")
         if deadline.expired():
-            raise deadline.error(info)
+            raise deadline.error(_info(response, info))
     return bytes(body)
 
 
+def _info(response: httpx.Response, info: GatewayResponseInfo | None) -> GatewayResponseInfo:
+    return info if info is not None else response_info(response)
+
+
 async def aread_body(
-    response: httpx.Response, limit: int, deadline: Deadline, info: GatewayResponseInfo
+    response: httpx.Response,
+    limit: int,
+    deadline: Deadline,
+    info: GatewayResponseInfo | None = None,
 ) -> bytes:
     """The async twin of :func:`read_body` (the deadline ends each wait exactly)."""
     declared = declared_length(response)
     if declared is not None and declared > limit:
-        raise too_large("the answer", limit, info, "max_response_bytes")
+        raise too_large("the answer", limit, _info(response, info), "max_response_bytes")
     body = bytearray()
     chunks = response.aiter_bytes()
     try:
@@ -223,10 +239,10 @@ async def aread_body(
             except StopAsyncIteration:
                 break
             except DeadlineExceeded as exc:
-                raise deadline.error(info) from exc
+                raise deadline.error(_info(response, info)) from exc
             body += chunk
             if len(body) > limit:
-                raise too_large("the answer", limit, info, "max_response_bytes")
+                raise too_large("the answer", limit, _info(response, info), "max_response_bytes")
     finally:
         await _aclose_iterator(chunks)
     return bytes(body)

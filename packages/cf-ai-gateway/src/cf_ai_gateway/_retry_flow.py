@@ -254,8 +254,8 @@ def send_with_retries(
                     if stream:
                         handed_over = True
                         return response
-                    info = response_info(response)
-                    body = read_body(response, max_response_bytes, deadline, info)
+                    # the info is read only if an error needs it (the result reads its own)
+                    body = read_body(response, max_response_bytes, deadline)
                     return with_content(response, body)
                 outcome = with_content(response, read_error_body(response, deadline))
         except httpx.HTTPError as exc:  # a 2xx body cut or stalled on the way
@@ -323,8 +323,7 @@ async def asend_with_retries(
                         if stream:
                             handed_over = True
                             return response
-                        info = response_info(response)
-                        body = await aread_body(response, max_response_bytes, deadline, info)
+                        body = await aread_body(response, max_response_bytes, deadline)
                         return with_content(response, body)
                     outcome = with_content(response, await aread_error_body(response, deadline))
                 except httpx.HTTPError as exc:  # a 2xx body cut or stalled on the way

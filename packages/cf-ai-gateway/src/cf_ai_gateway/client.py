@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from ._deadline import Deadline, check_deadline_seconds, owned_sync_client
+from ._deadline import NO_DEADLINE, Deadline, check_deadline_seconds, owned_sync_client
 from ._requests import PreparedRequest, RequestBuilder
 from ._responses import (
     DEFAULT_MAX_EVENT_BYTES,
@@ -105,7 +105,9 @@ class _ClientBase:
 
     def _deadline(self, deadline: float | None) -> Deadline:
         """The deadline of one call: ``deadline=`` of the call, else the client's."""
-        return Deadline(check_deadline_seconds(deadline) if deadline is not None else self.deadline)
+        seconds = check_deadline_seconds(deadline) if deadline is not None else self.deadline
+        # without a deadline a Deadline holds nothing to change: the shared one serves
+        return NO_DEADLINE if seconds is None else Deadline(seconds)
 
     def _stream(
         self,
