@@ -26,7 +26,6 @@ A passed deadline raises :class:`~cf_ai_gateway.GatewayTimeoutError` with
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import math
 import ssl
@@ -139,6 +138,8 @@ class Deadline:
         left = self.remaining()
         if left is None:
             return await awaitable
+        import asyncio  # here: a sync-only program never loads asyncio (awaiting, it has)
+
         if left <= 0:
             if asyncio.iscoroutine(awaitable):
                 awaitable.close()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import wire
 from ._credentials import check_credential, check_headers, secret_values
@@ -15,8 +15,10 @@ from .config import Gateway, GatewayConfigError, display_url
 from .errors import ErrorContext, ErrorSource
 from .options import GatewayOptions
 from .providers import auth_headers, check_chat_model, get_provider, split_model
-from .universal import UniversalStep
 from .wire import SURFACES, Surface
+
+if TYPE_CHECKING:
+    from .universal import UniversalStep
 
 USER_AGENT = f"cf-ai-gateway-python/{__version__}"
 
@@ -280,6 +282,8 @@ class RequestBuilder:
         options: GatewayOptions | None,
         extra_headers: Mapping[str, str] | None,
     ) -> PreparedRequest:
+        from .universal import UniversalStep  # here: only fallback requests need it
+
         if isinstance(steps, (str, bytes, Mapping)) or not steps:
             raise ValueError("steps must be a non-empty sequence of UniversalStep")
         body: list[dict[str, Any]] = []

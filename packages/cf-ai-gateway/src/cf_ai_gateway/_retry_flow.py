@@ -29,11 +29,11 @@ carries them in ``response.extensions[ATTEMPTS_EXTENSION]`` (read into
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -56,6 +56,9 @@ from ._responses import (
 from .config import GatewayConfigError
 from .errors import GatewayError, redact
 from .retry import RetryPolicy
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = [
     "ATTEMPTS_EXTENSION",
