@@ -85,7 +85,14 @@ def read_result(req: PreparedRequest, response: httpx.Response) -> GatewayResult
     """The parsed JSON of a 2xx ``response`` (already read); ``InvalidResponseError`` if the
     body is not JSON."""
     status = response.status_code
-    lower = {k.lower(): v for k, v in response.headers.items()}
+    # as read: the wire's framing headers give way to the answer's length (what a
+    # with_content copy holds, whichever way the body was read)
+    lower = {
+        k: v
+        for k, v in ((k.lower(), v) for k, v in response.headers.items())
+        if k not in _UNREAD_HEADERS
+    }
+    lower["content-length"] = str(len(response.content))
     info = response_info(response, lower)
     if logger.isEnabledFor(logging.DEBUG):  # the redaction is work: only for a shown line
         logger.debug(
@@ -190,6 +197,44 @@ def with_content(response: httpx.Response, content: bytes) -> httpx.Response:
         request=response.request,
         extensions=dict(response.extensions),
     )
+
+
+_CODINGS = ("content-encoding", "transfer-encoding")
+"""Response headers that make the body on the wire differ from the answer's bytes."""
+_UNREAD_HEADERS = frozenset({"content-length", *_CODINGS})
+"""What a read answer no longer has (the copies of :func:`with_content` drop them)."""
+
+
+def _framed(response: httpx.Response, declared: int | None, deadline: Deadline) -> bool:
+    """Whether the body of ``response`` can be read in one go, with the limits kept: its
+    length is declared (and already within the limit) with no transfer or content coding, so
+    exactly that many bytes arrive (the HTTP framing ends the body there), and no deadline
+    needs checking between chunks."""
+    if declared is None or deadline.end is not None:
+        return False
+    headers = response.headers
+    return not any(name in headers for name in _CODINGS)
+
+
+def read_answer(response: httpx.Response, limit: int, deadline: Deadline) -> httpx.Response:
+    """A 2xx ``response`` read, bounded as :func:`read_body` reads (``ResponseTooLargeError``
+    past ``limit``, the deadline kept): a body of declared length without coding is read by
+    ``response.read()`` (at most the declared bytes, checked against ``limit`` first), any
+    other into a :func:`with_content` copy. The caller closes ``response``."""
+    declared = declared_length(response)
+    if declared is not None and declared <= limit and _framed(response, declared, deadline):
+        response.read()
+        return response
+    return with_content(response, read_body(response, limit, deadline))
+
+
+async def aread_answer(response: httpx.Response, limit: int, deadline: Deadline) -> httpx.Response:
+    """The async twin of :func:`read_answer`."""
+    declared = declared_length(response)
+    if declared is not None and declared <= limit and _framed(response, declared, deadline):
+        await response.aread()
+        return response
+    return with_content(response, await aread_body(response, limit, deadline))
 
 
 def read_body(

@@ -43,10 +43,10 @@ from ._requests import PreparedRequest
 from ._responses import (
     ATTEMPTS_EXTENSION,
     DEFAULT_MAX_RESPONSE_BYTES,
-    aread_body,
+    aread_answer,
     aread_error_body,
     detached,
-    read_body,
+    read_answer,
     read_error,
     read_error_body,
     response_info,
@@ -257,9 +257,7 @@ def send_with_retries(
                     if stream:
                         handed_over = True
                         return response
-                    # the info is read only if an error needs it (the result reads its own)
-                    body = read_body(response, max_response_bytes, deadline)
-                    return with_content(response, body)
+                    return read_answer(response, max_response_bytes, deadline)
                 outcome = with_content(response, read_error_body(response, deadline))
         except httpx.HTTPError as exc:  # a 2xx body cut or stalled on the way
             outcome = exc
@@ -326,8 +324,7 @@ async def asend_with_retries(
                         if stream:
                             handed_over = True
                             return response
-                        body = await aread_body(response, max_response_bytes, deadline)
-                        return with_content(response, body)
+                        return await aread_answer(response, max_response_bytes, deadline)
                     outcome = with_content(response, await aread_error_body(response, deadline))
                 except httpx.HTTPError as exc:  # a 2xx body cut or stalled on the way
                     outcome = exc
