@@ -87,11 +87,8 @@ def read_result(req: PreparedRequest, response: httpx.Response) -> GatewayResult
     status = response.status_code
     # as read: the wire's framing headers give way to the answer's length (what a
     # with_content copy holds, whichever way the body was read)
-    lower = {
-        k: v
-        for k, v in ((k.lower(), v) for k, v in response.headers.items())
-        if k not in _UNREAD_HEADERS
-    }
+    # (httpx's items() are lower-case already, a repeated header joined)
+    lower = {k: v for k, v in response.headers.items() if k not in _UNREAD_HEADERS}
     lower["content-length"] = str(len(response.content))
     info = response_info(response, lower)
     if logger.isEnabledFor(logging.DEBUG):  # the redaction is work: only for a shown line
@@ -169,7 +166,11 @@ def transport_error(exc: httpx.HTTPError, req: PreparedRequest) -> GatewayError:
 
 def declared_length(response: httpx.Response) -> int | None:
     """The ``Content-Length`` the server declared, when it is a plain number."""
-    value = response.headers.get("content-length", "").strip()
+    return _plain_length(response.headers.get("content-length", ""))
+
+
+def _plain_length(value: str) -> int | None:
+    value = value.strip()
     return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
 
 
@@ -201,19 +202,32 @@ def with_content(response: httpx.Response, content: bytes) -> httpx.Response:
 
 _CODINGS = ("content-encoding", "transfer-encoding")
 """Response headers that make the body on the wire differ from the answer's bytes."""
+_CODINGS_RAW = tuple(name.encode() for name in _CODINGS)
 _UNREAD_HEADERS = frozenset({"content-length", *_CODINGS})
 """What a read answer no longer has (the copies of :func:`with_content` drop them)."""
 
 
-def _framed(response: httpx.Response, declared: int | None, deadline: Deadline) -> bool:
+def _framed(response: httpx.Response, limit: int, deadline: Deadline) -> bool:
     """Whether the body of ``response`` can be read in one go, with the limits kept: its
-    length is declared (and already within the limit) with no transfer or content coding, so
-    exactly that many bytes arrive (the HTTP framing ends the body there), and no deadline
-    needs checking between chunks."""
-    if declared is None or deadline.end is not None:
+    length is declared, within ``limit``, with no transfer or content coding, so exactly
+    that many bytes arrive (the HTTP framing ends the body there), and no deadline needs
+    checking between chunks. (One pass over the raw headers: each httpx lookup decodes
+    them all.)"""
+    if deadline.end is not None:
         return False
-    headers = response.headers
-    return not any(name in headers for name in _CODINGS)
+    lengths: list[bytes] = []
+    for key, value in response.headers.raw:
+        name = key.lower()
+        if name == b"content-length":
+            lengths.append(value)
+        elif name in _CODINGS_RAW:
+            return False
+    if not lengths:
+        return False
+    # the value declared_length reads: httpx joins a repeated header (then not a number)
+    encoding = response.headers.encoding
+    declared = _plain_length(", ".join(value.decode(encoding) for value in lengths))
+    return declared is not None and declared <= limit
 
 
 def read_answer(response: httpx.Response, limit: int, deadline: Deadline) -> httpx.Response:
@@ -221,8 +235,7 @@ def read_answer(response: httpx.Response, limit: int, deadline: Deadline) -> htt
     past ``limit``, the deadline kept): a body of declared length without coding is read by
     ``response.read()`` (at most the declared bytes, checked against ``limit`` first), any
     other into a :func:`with_content` copy. The caller closes ``response``."""
-    declared = declared_length(response)
-    if declared is not None and declared <= limit and _framed(response, declared, deadline):
+    if _framed(response, limit, deadline):
         response.read()
         return response
     return with_content(response, read_body(response, limit, deadline))
@@ -230,8 +243,7 @@ def read_answer(response: httpx.Response, limit: int, deadline: Deadline) -> htt
 
 async def aread_answer(response: httpx.Response, limit: int, deadline: Deadline) -> httpx.Response:
     """The async twin of :func:`read_answer`."""
-    declared = declared_length(response)
-    if declared is not None and declared <= limit and _framed(response, declared, deadline):
+    if _framed(response, limit, deadline):
         await response.aread()
         return response
     return with_content(response, await aread_body(response, limit, deadline))
