@@ -77,6 +77,52 @@ async def test_compat_byok_sends_no_authorization(make_api: Any, recorder: Recor
     assert headers["cf-aig-authorization"] == f"Bearer {TOKEN}"
 
 
+@pytest.mark.parametrize("coding", [None, "gzip"])
+async def test_result_headers_describe_the_answer_as_read(
+    api: Api, recorder: Recorder, coding: str | None
+) -> None:
+    """Read in one go (declared length, no coding) or chunk by chunk (a coded body), the
+    result's headers are the answer's: no wire framing or coding, its own length."""
+    import gzip
+
+    body = json.dumps(COMPLETION).encode()
+    wire = gzip.compress(body) if coding else body
+    headers = {"content-type": "application/json", "cf-aig-log-id": "log-1"}
+    if coding:
+        headers["content-encoding"] = coding
+    recorder.add(httpx.Response(200, content=wire, headers=headers))
+    result = await api("chat_completions", CHAT_BODY)
+    assert result.data == COMPLETION
+    assert result.headers == {
+        "content-type": "application/json",
+        "cf-aig-log-id": "log-1",
+        "content-length": str(len(body)),
+    }
+
+
+async def test_per_call_headers_do_not_leak_into_the_next_call(
+    api: Api, recorder: Recorder
+) -> None:
+    """The headers and secrets a client shares between calls are worked out once: what one
+    call adds (its options, extra headers, key) never reaches the next call."""
+    for _ in range(4):
+        recorder.add(ok_json(COMPLETION))
+    await api("chat_completions", CHAT_BODY)
+    first = dict(recorder.last.headers)
+    await api(
+        "chat_completions",
+        CHAT_BODY,
+        extra_headers={"x-trace": "t-1"},
+        api_key="sk-other-key-123456",
+    )
+    assert recorder.last.headers["x-trace"] == "t-1"
+    assert recorder.last.headers["authorization"] == "Bearer sk-other-key-123456"
+    await api("chat_completions", CHAT_BODY, options=GatewayOptions(cache_ttl=60))
+    assert recorder.last.headers["cf-aig-cache-ttl"] == "60"
+    await api("chat_completions", CHAT_BODY)
+    assert dict(recorder.last.headers) == first
+
+
 async def test_per_call_api_key_overrides(api: Api, recorder: Recorder) -> None:
     recorder.add(ok_json(COMPLETION))
     await api("chat_completions", CHAT_BODY, api_key="sk-other-key-999999")

@@ -179,6 +179,54 @@ def test_management_cli_and_cache_key_load_on_first_use() -> None:
     assert "cf_ai_gateway.cli" not in after
 
 
+def test_import_loads_only_what_a_call_needs() -> None:
+    """``import cf_ai_gateway`` (after httpx) loads neither asyncio nor the parts a plain call
+    does not use: the adapter kit, the streams and their SSE parser, universal steps, the
+    capabilities table, the shared clients. Each loads with the first name used from it."""
+    code = (
+        "import json, sys\n"
+        "import httpx\n"
+        "before = set(sys.modules)\n"
+        "import cf_ai_gateway\n"
+        "added = sorted(set(sys.modules) - before)\n"
+        "cf_ai_gateway.ChatCall, cf_ai_gateway.ChatCompletionStream\n"
+        "cf_ai_gateway.UniversalStep, cf_ai_gateway.ModelCapabilities, cf_ai_gateway.ClientPair\n"
+        "print(json.dumps([added, sorted(sys.modules)]))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    added, after = json.loads(out.stdout)
+    lazy = {
+        "asyncio",
+        "httpx_sse",
+        "importlib.resources",
+        "cf_ai_gateway.chat",
+        "cf_ai_gateway._streams",
+        "cf_ai_gateway.universal",
+        "cf_ai_gateway.capabilities",
+        "cf_ai_gateway.client_pool",
+    }
+    assert not lazy & set(added)
+    assert {m for m in lazy if m.startswith("cf_ai_gateway")} <= set(after)
+    assert "cf_ai_gateway.client" in added
+
+
+def test_every_public_name_is_listed_and_resolves_in_a_fresh_interpreter() -> None:
+    """Lazy or not, each name of ``__all__`` is in ``dir()`` and imports with ``from``."""
+    code = (
+        "import cf_ai_gateway\n"
+        "missing = [n for n in cf_ai_gateway.__all__ if n not in dir(cf_ai_gateway)]\n"
+        "assert not missing, missing\n"
+        "for name in cf_ai_gateway.__all__:\n"
+        "    exec(f'from cf_ai_gateway import {name}')\n"
+        "from cf_ai_gateway.client import AsyncChatCompletionStream, ChatCompletionStream\n"
+        "from cf_ai_gateway._streams import ChatCompletionStream as S\n"
+        "assert ChatCompletionStream is S is cf_ai_gateway.ChatCompletionStream\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
 def test_lazy_names_are_the_module_objects() -> None:
     import cf_ai_gateway.cache_key
     import cf_ai_gateway.management

@@ -13,31 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from ._responses import GatewayResult
 from ._version import __version__
-from .capabilities import ModelCapabilities, model_capabilities
-from .chat import (
-    AsyncChatStream,
-    ChatCall,
-    ChatDelta,
-    ChatReply,
-    ChatStream,
-    ToolCall,
-    Usage,
-)
 from .client import (
     DEFAULT_MAX_EVENT_BYTES,
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_TIMEOUT,
-    AsyncChatCompletionStream,
     AsyncGatewayClient,
-    ChatCompletionStream,
     GatewayClient,
-)
-from .client_pool import (
-    ClientConfig,
-    ClientPair,
-    clients_for,
-    close_shared_clients,
-    shared_clients,
 )
 from .config import (
     ENV_PROVIDER_API_KEY,
@@ -91,23 +72,60 @@ from .providers import (
 )
 from .response_info import CacheStatus, GatewayResponseInfo
 from .retry import NO_RETRY, RetryPolicy
-from .universal import UniversalStep
 from .urls import ParsedGatewayURL, parse_gateway_url
 from .wire import Surface, URLSurface
 
 if TYPE_CHECKING:
+    from ._streams import AsyncChatCompletionStream, ChatCompletionStream
     from .cache_key import cache_key_for
+    from .capabilities import ModelCapabilities, model_capabilities
+    from .chat import (
+        AsyncChatStream,
+        ChatCall,
+        ChatDelta,
+        ChatReply,
+        ChatStream,
+        ToolCall,
+        Usage,
+    )
+    from .client_pool import (
+        ClientConfig,
+        ClientPair,
+        clients_for,
+        close_shared_clients,
+        shared_clients,
+    )
     from .management import AsyncManagementClient, ManagementClient
     from .management_models import GatewaySettings, LogEntry, LogFilter
+    from .universal import UniversalStep
 
-# Imported on first use, so ``import cf_ai_gateway`` stays as cheap as it was (PEP 562).
+# Imported on first use, so ``import cf_ai_gateway`` loads only what a call needs (PEP 562):
+# the management API, the cache-key helper, the capabilities table, the shared clients and
+# the adapter kit (``ChatCall`` and its replies, streams and deltas) and the streams.
 _LAZY = {
+    "AsyncChatCompletionStream": "_streams",
+    "ChatCompletionStream": "_streams",
+    "AsyncChatStream": "chat",
+    "ChatCall": "chat",
+    "ChatDelta": "chat",
+    "ChatReply": "chat",
+    "ChatStream": "chat",
+    "ToolCall": "chat",
+    "Usage": "chat",
     "AsyncManagementClient": "management",
     "ManagementClient": "management",
     "GatewaySettings": "management_models",
     "LogEntry": "management_models",
     "LogFilter": "management_models",
     "cache_key_for": "cache_key",
+    "ModelCapabilities": "capabilities",
+    "model_capabilities": "capabilities",
+    "ClientConfig": "client_pool",
+    "ClientPair": "client_pool",
+    "clients_for": "client_pool",
+    "close_shared_clients": "client_pool",
+    "shared_clients": "client_pool",
+    "UniversalStep": "universal",
 }
 
 

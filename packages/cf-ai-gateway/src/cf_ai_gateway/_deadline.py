@@ -26,12 +26,11 @@ A passed deadline raises :class:`~cf_ai_gateway.GatewayTimeoutError` with
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import math
 import ssl
 import time
-from collections.abc import Awaitable, Iterable, Iterator
+from collections.abc import Awaitable, Iterable
 from contextvars import ContextVar
 from dataclasses import replace
 from typing import Any, TypeVar
@@ -126,18 +125,12 @@ class Deadline:
         timeouts["read"] = self._capped(timeouts.get("read"), max(left, 0.001))
         response.request.extensions["timeout"] = timeouts
 
-    @contextlib.contextmanager
-    def active(self) -> Iterator[None]:
+    def active(self) -> contextlib.AbstractContextManager[None]:
         """Within the block, sync socket operations of an :func:`owned_sync_client` are
-        capped to the time left."""
+        capped to the time left. (No deadline: one shared no-op context, nothing set.)"""
         if self.end is None:
-            yield
-            return
-        token = _CALL_END.set(self.end)
-        try:
-            yield
-        finally:
-            _CALL_END.reset(token)
+            return _NOTHING_ACTIVE
+        return _Active(self.end)
 
     async def wait(self, awaitable: Awaitable[T]) -> T:
         """``await awaitable``, cancelled when the deadline passes (raises
@@ -145,6 +138,8 @@ class Deadline:
         left = self.remaining()
         if left is None:
             return await awaitable
+        import asyncio  # here: a sync-only program never loads asyncio (awaiting, it has)
+
         if left <= 0:
             if asyncio.iscoroutine(awaitable):
                 awaitable.close()
@@ -166,6 +161,26 @@ NO_DEADLINE = Deadline(None)
 
 _CALL_END: ContextVar[float | None] = ContextVar("cf_ai_gateway_call_end", default=None)
 """The monotonic end of the sync call running in this context (``Deadline.active``)."""
+
+
+class _Active:
+    """``Deadline.active`` with a deadline: the call's end set in :data:`_CALL_END` for the
+    block (a plain class: cheaper than a generator-based context manager)."""
+
+    __slots__ = ("_end", "_token")
+
+    def __init__(self, end: float) -> None:
+        self._end = end
+
+    def __enter__(self) -> None:
+        self._token = _CALL_END.set(self._end)
+
+    def __exit__(self, *exc: object) -> None:
+        _CALL_END.reset(self._token)
+
+
+_NOTHING_ACTIVE: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
+"""``Deadline.active`` without a deadline (``nullcontext`` is reusable and reentrant)."""
 
 
 def _capped(timeout: float | None) -> float | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import wire
 from ._credentials import check_credential, check_headers, secret_values
@@ -15,8 +15,10 @@ from .config import Gateway, GatewayConfigError, display_url
 from .errors import ErrorContext, ErrorSource
 from .options import GatewayOptions
 from .providers import auth_headers, check_chat_model, get_provider, split_model
-from .universal import UniversalStep
 from .wire import SURFACES, Surface
+
+if TYPE_CHECKING:
+    from .universal import UniversalStep
 
 USER_AGENT = f"cf-ai-gateway-python/{__version__}"
 
@@ -91,6 +93,19 @@ class RequestBuilder:
                     f"default_headers must not carry the credential header {name!r}; pass "
                     "token= on the Gateway or api_key= on the client"
                 )
+        # What every request of this builder shares, worked out once (the gateway and its
+        # options are frozen, the key and default headers were checked above): the secrets
+        # of a request without its own key or headers, the headers of one without its own
+        # options, and (on first use, so a gateway missing an id still fails per call) the
+        # URLs and error contexts.
+        self._fixed_secrets = [
+            *self.gateway.url_secrets(),
+            *secret_values(self.default_headers, self.secret_headers),
+        ]
+        self._base_secrets = self._collect_secrets(None)
+        self._base_headers = self._render_headers(self.gateway.options)
+        self._compat_chat_url: str | None = None
+        self._contexts: dict[tuple[str, str | None, bool | None], ErrorContext] = {}
 
     # --- shared header logic ----------------------------------------------------------------
 
@@ -98,8 +113,14 @@ class RequestBuilder:
         """Every credential this request carries, by value: the gateway token, provider keys,
         the values of credential headers (default, extra, universal step headers) and a
         password in the gateway URL."""
-        found = [self.gateway.token, self.api_key, api_key, *self.gateway.url_secrets()]
-        found += secret_values(self.default_headers, self.secret_headers)
+        if api_key is None and not any(headers):
+            return self._base_secrets
+        return self._collect_secrets(api_key, *headers)
+
+    def _collect_secrets(
+        self, api_key: str | None, *headers: Mapping[str, str] | None
+    ) -> tuple[str, ...]:
+        found = [self.gateway.token, self.api_key, api_key, *self._fixed_secrets]
         for more in headers:
             found += secret_values(more, self.secret_headers)
         return tuple(dict.fromkeys(s for s in found if s))
@@ -107,12 +128,18 @@ class RequestBuilder:
     def _extra(self, extra_headers: Mapping[str, str] | None) -> dict[str, str]:
         return check_headers(extra_headers, "extra_headers", self.secret_headers)
 
-    def _gateway_headers(self, options: GatewayOptions | None) -> dict[str, str]:
+    def _render_headers(self, options: GatewayOptions) -> dict[str, str]:
         headers = {"user-agent": USER_AGENT, **self.default_headers}
-        headers.update(self.gateway.options.merge(options).to_headers())
+        headers.update(options.to_headers())
         if self.gateway.token:
             headers[wire.H_AUTHORIZATION] = f"Bearer {self.gateway.token}"
         return headers
+
+    def _gateway_headers(self, options: GatewayOptions | None) -> dict[str, str]:
+        merged = self.gateway.options.merge(options)
+        if merged is self.gateway.options:
+            return dict(self._base_headers)  # the caller adds to its copy
+        return self._render_headers(merged)
 
     def _key(self, api_key: str | None) -> str | None:
         if api_key is not None:
@@ -129,7 +156,11 @@ class RequestBuilder:
         steps: tuple[tuple[str, bool], ...] = (),
     ) -> ErrorContext:
         merged = self.gateway.options.merge(options)
-        return ErrorContext(
+        shared = merged is self.gateway.options and not steps
+        key = (surface, provider, caller_key)
+        if shared and key in self._contexts:
+            return self._contexts[key]  # frozen: one per surface, provider and key use
+        context = ErrorContext(
             surface=surface,
             account_id=self.gateway.account_id,
             gateway_id=self.gateway.gateway_id,
@@ -139,6 +170,9 @@ class RequestBuilder:
             byok_alias=merged.byok_alias,
             steps=steps,
         )
+        if shared:
+            self._contexts[key] = context
+        return context
 
     # --- requests ---------------------------------------------------------------------------
 
@@ -166,7 +200,8 @@ class RequestBuilder:
         headers = self._gateway_headers(options)
         provider = check_chat_model(payload["model"], chosen)
         if chosen == "compat":
-            url = self.gateway.compat_url("chat/completions")
+            url = self._compat_chat_url or self.gateway.compat_url("chat/completions")
+            self._compat_chat_url = url
             if key is not None:
                 headers["authorization"] = f"Bearer {key}"
         elif chosen == "rest":
@@ -247,6 +282,8 @@ class RequestBuilder:
         options: GatewayOptions | None,
         extra_headers: Mapping[str, str] | None,
     ) -> PreparedRequest:
+        from .universal import UniversalStep  # here: only fallback requests need it
+
         if isinstance(steps, (str, bytes, Mapping)) or not steps:
             raise ValueError("steps must be a non-empty sequence of UniversalStep")
         body: list[dict[str, Any]] = []

@@ -58,11 +58,14 @@ ATTEMPTS_EXTENSION = "cf_aig_attempts"
 """Where the retry drivers leave, on a 2xx ``httpx.Response``, how many sends it took."""
 
 
-def response_info(response: httpx.Response) -> GatewayResponseInfo:
-    """What the gateway said about a 2xx response, with the attempts it took this client."""
+def response_info(
+    response: httpx.Response, headers: Mapping[str, str] | None = None
+) -> GatewayResponseInfo:
+    """What the gateway said about a 2xx response, with the attempts it took this client.
+    ``headers``: the response's headers already read into a dict, if the caller has them."""
     attempts = response.extensions.get(ATTEMPTS_EXTENSION)
     return GatewayResponseInfo.from_headers(
-        response.headers,
+        response.headers if headers is None else headers,
         status_code=response.status_code,
         attempts=attempts if isinstance(attempts, int) else None,
     )
@@ -82,17 +85,22 @@ def read_result(req: PreparedRequest, response: httpx.Response) -> GatewayResult
     """The parsed JSON of a 2xx ``response`` (already read); ``InvalidResponseError`` if the
     body is not JSON."""
     status = response.status_code
-    lower = {k.lower(): v for k, v in response.headers.items()}
-    info = response_info(response)
-    logger.debug(
-        "%s -> %s (cache=%s log_id=%s step=%s attempts=%s)",
-        redact(req.describe(), req.secrets),
-        status,
-        info.cache_status,
-        info.log_id,
-        info.step,
-        info.attempts,
-    )
+    # as read: the wire's framing headers give way to the answer's length (what a
+    # with_content copy holds, whichever way the body was read)
+    # (httpx's items() are lower-case already, a repeated header joined)
+    lower = {k: v for k, v in response.headers.items() if k not in _UNREAD_HEADERS}
+    lower["content-length"] = str(len(response.content))
+    info = response_info(response, lower)
+    if logger.isEnabledFor(logging.DEBUG):  # the redaction is work: only for a shown line
+        logger.debug(
+            "%s -> %s (cache=%s log_id=%s step=%s attempts=%s)",
+            redact(req.describe(), req.secrets),
+            status,
+            info.cache_status,
+            info.log_id,
+            info.step,
+            info.attempts,
+        )
     try:
         data = parse_json(response.content)
     except ValueError as exc:
@@ -116,12 +124,13 @@ def read_error(req: PreparedRequest, response: httpx.Response) -> GatewayError:
         source=req.source,
         context=req.context,
     )
-    logger.debug(
-        "%s -> %s %s",
-        redact(req.describe(), req.secrets),
-        response.status_code,
-        type(err).__name__,
-    )
+    if logger.isEnabledFor(logging.DEBUG):
+        logger.debug(
+            "%s -> %s %s",
+            redact(req.describe(), req.secrets),
+            response.status_code,
+            type(err).__name__,
+        )
     return err
 
 
@@ -157,7 +166,11 @@ def transport_error(exc: httpx.HTTPError, req: PreparedRequest) -> GatewayError:
 
 def declared_length(response: httpx.Response) -> int | None:
     """The ``Content-Length`` the server declared, when it is a plain number."""
-    value = response.headers.get("content-length", "").strip()
+    return _plain_length(response.headers.get("content-length", ""))
+
+
+def _plain_length(value: str) -> int | None:
+    value = value.strip()
     return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
 
 
@@ -187,33 +200,93 @@ def with_content(response: httpx.Response, content: bytes) -> httpx.Response:
     )
 
 
+_CODINGS = ("content-encoding", "transfer-encoding")
+"""Response headers that make the body on the wire differ from the answer's bytes."""
+_CODINGS_RAW = tuple(name.encode() for name in _CODINGS)
+_UNREAD_HEADERS = frozenset({"content-length", *_CODINGS})
+"""What a read answer no longer has (the copies of :func:`with_content` drop them)."""
+
+
+def _framed(response: httpx.Response, limit: int, deadline: Deadline) -> bool:
+    """Whether the body of ``response`` can be read in one go, with the limits kept: its
+    length is declared, within ``limit``, with no transfer or content coding, so exactly
+    that many bytes arrive (the HTTP framing ends the body there), and no deadline needs
+    checking between chunks. (One pass over the raw headers: each httpx lookup decodes
+    them all.)"""
+    if deadline.end is not None:
+        return False
+    lengths: list[bytes] = []
+    for key, value in response.headers.raw:
+        name = key.lower()
+        if name == b"content-length":
+            lengths.append(value)
+        elif name in _CODINGS_RAW:
+            return False
+    if not lengths:
+        return False
+    # the value declared_length reads: httpx joins a repeated header (then not a number)
+    encoding = response.headers.encoding
+    declared = _plain_length(", ".join(value.decode(encoding) for value in lengths))
+    return declared is not None and declared <= limit
+
+
+def read_answer(response: httpx.Response, limit: int, deadline: Deadline) -> httpx.Response:
+    """A 2xx ``response`` read, bounded as :func:`read_body` reads (``ResponseTooLargeError``
+    past ``limit``, the deadline kept): a body of declared length without coding is read by
+    ``response.read()`` (at most the declared bytes, checked against ``limit`` first), any
+    other into a :func:`with_content` copy. The caller closes ``response``."""
+    if _framed(response, limit, deadline):
+        response.read()
+        return response
+    return with_content(response, read_body(response, limit, deadline))
+
+
+async def aread_answer(response: httpx.Response, limit: int, deadline: Deadline) -> httpx.Response:
+    """The async twin of :func:`read_answer`."""
+    if _framed(response, limit, deadline):
+        await response.aread()
+        return response
+    return with_content(response, await aread_body(response, limit, deadline))
+
+
 def read_body(
-    response: httpx.Response, limit: int, deadline: Deadline, info: GatewayResponseInfo
+    response: httpx.Response,
+    limit: int,
+    deadline: Deadline,
+    info: GatewayResponseInfo | None = None,
 ) -> bytes:
     """The whole body of a 2xx ``response``, at most ``limit`` bytes (else
     ``ResponseTooLargeError``), the deadline checked after every chunk. The caller closes
-    ``response``; httpx errors propagate."""
+    ``response``; httpx errors propagate. ``info`` (read from ``response`` when not given,
+    only for an error) goes on the errors raised."""
     declared = declared_length(response)
     if declared is not None and declared > limit:
-        raise too_large("the answer", limit, info, "max_response_bytes")
+        raise too_large("the answer", limit, _info(response, info), "max_response_bytes")
     deadline.cap_read(response)
     body = bytearray()
     for chunk in response.iter_bytes():
         body += chunk
         if len(body) > limit:
-            raise too_large("the answer", limit, info, "max_response_bytes")
+            raise too_large("the answer", limit, _info(response, info), "max_response_bytes")
         if deadline.expired():
-            raise deadline.error(info)
+            raise deadline.error(_info(response, info))
     return bytes(body)
 
 
+def _info(response: httpx.Response, info: GatewayResponseInfo | None) -> GatewayResponseInfo:
+    return info if info is not None else response_info(response)
+
+
 async def aread_body(
-    response: httpx.Response, limit: int, deadline: Deadline, info: GatewayResponseInfo
+    response: httpx.Response,
+    limit: int,
+    deadline: Deadline,
+    info: GatewayResponseInfo | None = None,
 ) -> bytes:
     """The async twin of :func:`read_body` (the deadline ends each wait exactly)."""
     declared = declared_length(response)
     if declared is not None and declared > limit:
-        raise too_large("the answer", limit, info, "max_response_bytes")
+        raise too_large("the answer", limit, _info(response, info), "max_response_bytes")
     body = bytearray()
     chunks = response.aiter_bytes()
     try:
@@ -223,10 +296,10 @@ async def aread_body(
             except StopAsyncIteration:
                 break
             except DeadlineExceeded as exc:
-                raise deadline.error(info) from exc
+                raise deadline.error(_info(response, info)) from exc
             body += chunk
             if len(body) > limit:
-                raise too_large("the answer", limit, info, "max_response_bytes")
+                raise too_large("the answer", limit, _info(response, info), "max_response_bytes")
     finally:
         await _aclose_iterator(chunks)
     return bytes(body)

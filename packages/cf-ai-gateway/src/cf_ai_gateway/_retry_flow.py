@@ -29,11 +29,11 @@ carries them in ``response.extensions[ATTEMPTS_EXTENSION]`` (read into
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -43,10 +43,10 @@ from ._requests import PreparedRequest
 from ._responses import (
     ATTEMPTS_EXTENSION,
     DEFAULT_MAX_RESPONSE_BYTES,
-    aread_body,
+    aread_answer,
     aread_error_body,
     detached,
-    read_body,
+    read_answer,
     read_error,
     read_error_body,
     response_info,
@@ -56,6 +56,9 @@ from ._responses import (
 from .config import GatewayConfigError
 from .errors import GatewayError, redact
 from .retry import RetryPolicy
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = [
     "ATTEMPTS_EXTENSION",
@@ -254,9 +257,7 @@ def send_with_retries(
                     if stream:
                         handed_over = True
                         return response
-                    info = response_info(response)
-                    body = read_body(response, max_response_bytes, deadline, info)
-                    return with_content(response, body)
+                    return read_answer(response, max_response_bytes, deadline)
                 outcome = with_content(response, read_error_body(response, deadline))
         except httpx.HTTPError as exc:  # a 2xx body cut or stalled on the way
             outcome = exc
@@ -323,9 +324,7 @@ async def asend_with_retries(
                         if stream:
                             handed_over = True
                             return response
-                        info = response_info(response)
-                        body = await aread_body(response, max_response_bytes, deadline, info)
-                        return with_content(response, body)
+                        return await aread_answer(response, max_response_bytes, deadline)
                     outcome = with_content(response, await aread_error_body(response, deadline))
                 except httpx.HTTPError as exc:  # a 2xx body cut or stalled on the way
                     outcome = exc

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, fields
 from functools import lru_cache
-from importlib import resources
 
 from .providers import get_provider, split_model
 
@@ -69,6 +68,8 @@ class ModelCapabilities:
 
 @lru_cache(maxsize=1)
 def _table() -> dict[str, ModelCapabilities]:
+    from importlib import resources  # here: loading the table is the only use
+
     data = resources.files("cf_ai_gateway").joinpath("data/model_capabilities.json")
     text = data.read_text("utf-8")
     names = {f.name for f in fields(ModelCapabilities)}

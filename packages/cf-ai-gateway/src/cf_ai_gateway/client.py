@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
-from ._deadline import Deadline, check_deadline_seconds, owned_sync_client
+from ._deadline import NO_DEADLINE, Deadline, check_deadline_seconds, owned_sync_client
 from ._requests import PreparedRequest, RequestBuilder
 from ._responses import (
     DEFAULT_MAX_EVENT_BYTES,
@@ -29,21 +29,19 @@ from ._responses import (
     response_info,
 )
 from ._retry_flow import asend_with_retries, send_with_retries
-from ._streams import AsyncChatCompletionStream, ChatCompletionStream
-from .chat import (
-    AsyncChatStream,
-    ChatCall,
-    ChatReply,
-    ChatStream,
-    async_stream_of_reply,
-    stream_of_reply,
-)
 from .config import Gateway
 from .options import GatewayOptions
 from .response_info import GatewayResponseInfo
 from .retry import RetryPolicy
-from .universal import UniversalStep
 from .wire import Surface
+
+if TYPE_CHECKING:
+    # imported by the methods using them, so ``import cf_ai_gateway`` loads neither: the
+    # adapter kit (a ChatCall's module is loaded once a call exists) and the streams (with
+    # their SSE parsing); ``client.ChatCompletionStream`` still works (``__getattr__``)
+    from ._streams import AsyncChatCompletionStream, ChatCompletionStream
+    from .chat import AsyncChatStream, ChatCall, ChatReply, ChatStream
+    from .universal import UniversalStep
 
 __all__ = [
     "DEFAULT_MAX_EVENT_BYTES",
@@ -65,7 +63,20 @@ DEFAULT_TIMEOUT = 120.0
 answer (between two chunks, not the whole answer), a free pooled connection. Not a bound on
 the call: that is ``deadline=``."""
 
-_Stream = TypeVar("_Stream", ChatCompletionStream, AsyncChatCompletionStream)
+_Stream = TypeVar("_Stream", "ChatCompletionStream", "AsyncChatCompletionStream")
+
+
+def __getattr__(name: str) -> Any:
+    """The stream classes this module names, imported on first use (PEP 562)."""
+    if name == "ChatCompletionStream":
+        from ._streams import ChatCompletionStream
+
+        return ChatCompletionStream
+    if name == "AsyncChatCompletionStream":
+        from ._streams import AsyncChatCompletionStream
+
+        return AsyncChatCompletionStream
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _stream_info(response: httpx.Response) -> GatewayResponseInfo:
@@ -105,7 +116,9 @@ class _ClientBase:
 
     def _deadline(self, deadline: float | None) -> Deadline:
         """The deadline of one call: ``deadline=`` of the call, else the client's."""
-        return Deadline(check_deadline_seconds(deadline) if deadline is not None else self.deadline)
+        seconds = check_deadline_seconds(deadline) if deadline is not None else self.deadline
+        # without a deadline a Deadline holds nothing to change: the shared one serves
+        return NO_DEADLINE if seconds is None else Deadline(seconds)
 
     def _stream(
         self,
@@ -252,6 +265,8 @@ class GatewayClient(_ClientBase):
     ) -> ChatCompletionStream:
         """Send a streamed request; the response is closed if anything fails before the
         stream object owns it."""
+        from ._streams import ChatCompletionStream
+
         call_deadline = self._deadline(deadline)
         response = self._send(req, stream=True, timeout=timeout, deadline=call_deadline)
         try:
@@ -341,6 +356,8 @@ class GatewayClient(_ClientBase):
     ) -> ChatReply:
         """Answer a :class:`~cf_ai_gateway.chat.ChatCall`: on this client's surface, or
         through the universal endpoint when the call has ``fallback_models``."""
+        from .chat import ChatReply
+
         result = self._json(self._chat_request(call, stream=False), timeout, deadline)
         return ChatReply.from_response(call, result.data, result.info)
 
@@ -349,6 +366,8 @@ class GatewayClient(_ClientBase):
     ) -> ChatStream:
         """Stream a :class:`~cf_ai_gateway.chat.ChatCall` as ``ChatDelta`` objects. With
         ``fallback_models`` the universal endpoint answers in one piece: one delta."""
+        from .chat import ChatStream, stream_of_reply
+
         if call.fallback_models:
             return stream_of_reply(call, self.chat(call, timeout=timeout, deadline=deadline))
         req = self._chat_request(call, stream=True)
@@ -433,6 +452,8 @@ class AsyncGatewayClient(_ClientBase):
     ) -> AsyncChatCompletionStream:
         """Send a streamed request; the response is closed if anything fails before the
         stream object owns it."""
+        from ._streams import AsyncChatCompletionStream
+
         call_deadline = self._deadline(deadline)
         response = await self._send(req, stream=True, timeout=timeout, deadline=call_deadline)
         try:
@@ -521,6 +542,8 @@ class AsyncGatewayClient(_ClientBase):
         self, call: ChatCall, *, timeout: float | None = None, deadline: float | None = None
     ) -> ChatReply:
         """Async :meth:`GatewayClient.chat`."""
+        from .chat import ChatReply
+
         result = await self._json(self._chat_request(call, stream=False), timeout, deadline)
         return ChatReply.from_response(call, result.data, result.info)
 
@@ -528,6 +551,8 @@ class AsyncGatewayClient(_ClientBase):
         self, call: ChatCall, *, timeout: float | None = None, deadline: float | None = None
     ) -> AsyncChatStream:
         """Async :meth:`GatewayClient.stream_chat` (``await`` it, then ``async for``)."""
+        from .chat import AsyncChatStream, async_stream_of_reply
+
         if call.fallback_models:
             reply = await self.chat(call, timeout=timeout, deadline=deadline)
             return async_stream_of_reply(call, reply)

@@ -22,12 +22,11 @@ False
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -36,6 +35,9 @@ from .client import DEFAULT_TIMEOUT, AsyncGatewayClient, GatewayClient
 from .config import Gateway
 from .retry import RetryPolicy
 from .wire import Surface
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = [
     "SHARED_CLIENTS_MAX",
@@ -138,6 +140,8 @@ class ClientPair:
 
         A client passed as ``http_async_client`` is used whatever the loop (it is yours).
         """
+        import asyncio  # here: a sync-only program never loads asyncio
+
         loop = asyncio.get_running_loop()
         with self._lock:
             self._async = [(lp, c) for lp, c in self._async if not lp.is_closed()]
@@ -164,6 +168,8 @@ class ClientPair:
     async def aclose(self) -> None:
         """Close the sync client and the async client of the running loop."""
         self.close()
+        import asyncio  # here: a sync-only program never loads asyncio
+
         loop = asyncio.get_running_loop()
         with self._lock:
             mine = [c for lp, c in self._async if lp is loop]

@@ -136,7 +136,7 @@ def _join(*parts: str) -> str:
     return "/".join(p.strip("/") for p in parts if p.strip("/"))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)  # its own __repr__ (repr=False: not generated)
 class Gateway:
     """Immutable gateway configuration. The token never appears in ``repr`` or ``str``.
 

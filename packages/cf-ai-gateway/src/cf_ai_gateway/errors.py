@@ -65,6 +65,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
+from functools import cache
 from typing import Any, Literal
 
 from . import wire
@@ -114,12 +115,16 @@ so ``retry_after`` is always a finite, representable number of seconds."""
 RETRYABLE_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
 """529 is Anthropic's "overloaded_error": transient by definition, so retried like 503."""
 
-_SECRET_PATTERNS = (
-    # any bearer value, however short: "Bearer xyz" is still a credential
-    re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+"),
-    re.compile(r"\bsk-[A-Za-z0-9_-]{6,}"),
-    re.compile(r"\bAIza[0-9A-Za-z_-]{20,}"),
-)
+
+@cache
+def _secret_patterns() -> tuple[re.Pattern[str], ...]:
+    """Compiled on first use (only text being shown is redacted), not at import."""
+    return (
+        # any bearer value, however short: "Bearer xyz" is still a credential
+        re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+"),
+        re.compile(r"\bsk-[A-Za-z0-9_-]{6,}"),
+        re.compile(r"\bAIza[0-9A-Za-z_-]{20,}"),
+    )
 
 
 def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
@@ -127,7 +132,7 @@ def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
     for secret in secrets:
         if secret and len(secret) >= 4:
             text = text.replace(secret, "***")
-    for pattern in _SECRET_PATTERNS:
+    for pattern in _secret_patterns():
         text = pattern.sub(lambda m: (m.group(1) + " ***") if m.groups() else "***", text)
     return text
 
@@ -663,7 +668,10 @@ def _says_model_not_found(p_code: str | None, p_type: str | None, message: str) 
     return p_type == wire.MODEL_NOT_FOUND_TYPE and "model" in message.lower()
 
 
-_EDGE_ERROR = re.compile(r"^\s*error code:\s*(?P<code>1\d{3})\s*$", re.IGNORECASE)
+@cache
+def _edge_error() -> re.Pattern[str]:
+    """Compiled on first use (an error body), not at import."""
+    return re.compile(r"^\s*error code:\s*(?P<code>1\d{3})\s*$", re.IGNORECASE)
 
 
 def _edge_code(text: str) -> int | None:
@@ -671,7 +679,7 @@ def _edge_code(text: str) -> int | None:
     body: anything longer is not one)."""
     if len(text) > 200:
         return None
-    match = _EDGE_ERROR.match(text)
+    match = _edge_error().match(text)
     return int(match["code"]) if match else None
 
 

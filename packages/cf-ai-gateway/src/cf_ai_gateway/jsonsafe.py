@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import cache
 from typing import Any
 
 __all__ = ["MAX_JSON_DEPTH", "JSONDepthError", "json_depth", "parse_json"]
@@ -24,9 +25,12 @@ MAX_JSON_DEPTH = 128
 any chat completion, embeddings answer or error body (under 10 levels), far below what makes
 recursive code fail (about 1000 frames)."""
 
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-"""A JSON string literal: its two alternatives never overlap, so matching is linear."""
-_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+
+@cache
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """A JSON string literal (its two alternatives never overlap, so matching is linear) and
+    a run of anything but brackets; compiled on first use (deep input only), not at import."""
+    return re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL), re.compile(r"[^\[\]{}]+")
 
 
 class JSONDepthError(ValueError):
@@ -39,7 +43,8 @@ def json_depth(text: str, limit: int = MAX_JSON_DEPTH) -> int:
     >>> json_depth('{"a": [1, {"b": "[[["}]}')
     3
     """
-    brackets = _NOT_BRACKET.sub("", _STRING.sub('""', text)).translate(_SAME_BRACKETS)
+    string, not_bracket = _patterns()
+    brackets = not_bracket.sub("", string.sub('""', text)).translate(_SAME_BRACKETS)
     depth = 0
     # Each round removes the innermost pairs: ``limit + 1`` rounds bound the work (linear in
     # the text for a fixed limit) however the brackets nest.

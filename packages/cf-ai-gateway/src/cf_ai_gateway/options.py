@@ -150,7 +150,7 @@ _HEADER_OF_FIELD: dict[str, str] = {
 _LIST_FIELDS = ("allowed_models", "allowed_providers")
 
 
-@dataclass(frozen=True, eq=True)
+@dataclass(frozen=True, eq=True, repr=False)  # its own __repr__ (repr=False: not generated)
 class GatewayOptions:
     """Per-request gateway controls. ``None`` means "not set": the gateway's setting applies.
 

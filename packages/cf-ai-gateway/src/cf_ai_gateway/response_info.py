@@ -74,11 +74,11 @@ class GatewayResponseInfo:
         Total: whatever the values, it returns (a step that is not a small decimal number is
         ``None``, a ``cf-aig-dlp`` that is not JSON, or is nested too deeply, stays text).
         """
-        raw = {
-            str(k).lower(): str(v)
-            for k, v in headers.items()
-            if str(k).lower().startswith(wire.HEADER_PREFIX)
-        }
+        raw: dict[str, str] = {}
+        for k, v in headers.items():
+            key = str(k).lower()
+            if key.startswith(wire.HEADER_PREFIX):
+                raw[key] = str(v)
         status = raw.get(wire.H_CACHE_STATUS, "").strip().upper()
         dlp_text = raw.get(wire.H_DLP)
         dlp: Any = None

@@ -46,7 +46,7 @@ _MGMT_RE = re.compile(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)  # its own __repr__ (repr=False: not generated)
 class ParsedGatewayURL:
     """The parts of a pasted gateway URL.
 
