@@ -9,7 +9,7 @@ than 128 levels is a 400, like any other body that is not JSON.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from cf_ai_gateway import wire
@@ -25,6 +25,7 @@ from ..state import EmulatorState
 
 __all__ = [
     "disconnected",
+    "forwarded",
     "forwarded_headers",
     "json_body",
     "model_not_found",
@@ -40,6 +41,12 @@ _HOP_HEADERS = {"host", "content-length", "connection", "transfer-encoding", "ac
 def forwarded_headers(request: Request) -> dict[str, str]:
     """The request's headers, lower-cased, without hop-by-hop ones."""
     return {k.lower(): v for k, v in request.headers.items() if k.lower() not in _HOP_HEADERS}
+
+
+def forwarded(headers: Mapping[str, str]) -> dict[str, str]:
+    """``forwarded_headers`` from headers already lower-cased (a ``RequestContext``'s): the
+    request's headers are not decoded and lower-cased a second time."""
+    return {k: v for k, v in headers.items() if k not in _HOP_HEADERS}
 
 
 def disconnected(request: Request) -> Callable[[], Awaitable[bool]]:
