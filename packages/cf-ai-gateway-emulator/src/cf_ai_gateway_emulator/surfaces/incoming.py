@@ -15,7 +15,7 @@ from typing import Any
 from cf_ai_gateway import wire
 from cf_ai_gateway.jsonsafe import parse_json
 from cf_ai_gateway.providers import Provider, get_provider
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 
 from ..errors import Rejection
@@ -94,11 +94,25 @@ async def read_body(request: Request, *, api: bool = False) -> bytes:
     declared = request.headers.get("content-length", "").strip()
     if declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise _too_large(limit, api)
+    if request._stream_consumed:  # read by someone else: Starlette says how
+        return await request.body()
+    # ``request.stream()`` without its async generator (one per request, registered with the
+    # event loop and finalized): the same messages taken from ``receive`` directly
     body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise _too_large(limit, api)
+    receive = request.receive
+    while True:
+        message = await receive()
+        kind = message["type"]
+        if kind == "http.request":
+            body += message.get("body", b"")
+            if len(body) > limit:
+                raise _too_large(limit, api)
+            if not message.get("more_body", False):
+                break
+        elif kind == "http.disconnect":
+            request._is_disconnected = True
+            raise ClientDisconnect()
+    request._stream_consumed = True
     request._body = bytes(body)
     return request._body
 
