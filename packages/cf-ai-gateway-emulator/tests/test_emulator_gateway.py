@@ -87,6 +87,26 @@ async def test_cache_miss_hit_and_ttl(emu: Emu, clock: ManualClock) -> None:
     assert (await emu.compat("demo", **headers)).headers[wire.H_CACHE_STATUS] == "HIT"
 
 
+async def test_cache_hits_log_the_answers_tokens_at_no_cost(emu: Emu) -> None:
+    headers = {wire.H_CACHE_TTL: "60"}
+    first = await emu.compat("demo", **headers)
+    hits = [await emu.compat("demo", **headers) for _ in range(2)]  # the usage is remembered
+    quiet = await emu.compat("demo", **headers, **{wire.H_COLLECT_LOG: "false"})
+    assert quiet.headers[wire.H_CACHE_STATUS] == "HIT"
+    usage = first.json()["usage"]
+    logs = {log["id"]: log for log in emu.state.logs(ACCOUNT, "demo")}
+    assert len(logs) == 3
+    for hit in hits:
+        assert hit.headers[wire.H_CACHE_STATUS] == "HIT"
+        log = logs[hit.headers[wire.H_LOG_ID]]
+        assert log["cached"] is True
+        assert (log["tokens_in"], log["tokens_out"]) == (
+            usage["prompt_tokens"],
+            usage["completion_tokens"],
+        )
+        assert log["cost"] == 0
+
+
 async def test_cache_ttl_header_is_clamped_and_gateway_ttl_expires(
     emu: Emu, clock: ManualClock
 ) -> None:

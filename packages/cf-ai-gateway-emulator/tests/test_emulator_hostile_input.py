@@ -394,3 +394,37 @@ async def test_the_disconnect_poll_takes_what_receive_has_and_never_waits() -> N
     assert await poll() is True
     assert await poll() is True  # remembered: receive is not asked again
     assert not queue
+
+
+async def test_reading_a_body_takes_receive_messages_as_starlette_does() -> None:
+    """``incoming.read_body`` reads ``receive`` itself: chunks joined and kept for
+    ``request.body()``, a disconnect before the last chunk is Starlette's ``ClientDisconnect``."""
+    from cf_ai_gateway_emulator.app import create_app
+    from cf_ai_gateway_emulator.state import EmulatorState
+    from cf_ai_gateway_emulator.surfaces.incoming import read_body
+    from starlette.requests import ClientDisconnect, Request
+
+    app = create_app(state=EmulatorState())
+
+    def request(*messages: dict[str, object]) -> Request:
+        queue = list(messages)
+
+        async def receive() -> dict[str, object]:
+            return queue.pop(0)
+
+        return Request({"type": "http", "headers": [], "app": app}, receive)
+
+    whole = request(
+        {"type": "http.request", "body": b"ab", "more_body": True},
+        {"type": "http.request", "more_body": True},
+        {"type": "http.request", "body": b"c"},
+    )
+    assert await read_body(whole) == b"abc"
+    assert await read_body(whole) == b"abc"
+    assert await whole.body() == b"abc"
+    gone = request(
+        {"type": "http.request", "body": b"ab", "more_body": True}, {"type": "http.disconnect"}
+    )
+    with pytest.raises(ClientDisconnect):
+        await read_body(gone)
+    assert await gone.is_disconnected()

@@ -18,6 +18,8 @@ _counter = 0
 def uuid7() -> str:
     """A lowercase RFC 9562 UUIDv7: 48-bit ms timestamp, monotonic within one process."""
     global _last_ms, _counter
+    entropy = int.from_bytes(os.urandom(10), "big")  # one read: 62 random bits, 10 of counter
+    rand = entropy & ((1 << 62) - 1)
     with _lock:
         ms = time.time_ns() // 1_000_000
         if ms <= _last_ms:
@@ -28,9 +30,8 @@ def uuid7() -> str:
             ms = _last_ms
         else:
             _last_ms = ms
-            _counter = int.from_bytes(os.urandom(2), "big") & 0x3FF
+            _counter = (entropy >> 64) & 0x3FF
         counter = _counter
-    rand = int.from_bytes(os.urandom(8), "big") & ((1 << 62) - 1)
     value = (ms << 80) | (0x7 << 76) | (counter << 64) | (0b10 << 62) | rand
     h = f"{value:032x}"
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"

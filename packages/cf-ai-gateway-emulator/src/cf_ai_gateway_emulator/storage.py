@@ -24,6 +24,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,14 @@ _INSERT_LOG = (
 )
 
 CachedResponse = tuple[int, dict[str, str], bytes]
+
+
+@lru_cache(maxsize=256)
+def _cached_headers(text: str) -> dict[str, str]:
+    """A cache entry's stored headers, parsed once per distinct text (entries of one upstream
+    mostly share them); callers get a copy."""
+    headers: dict[str, str] = json.loads(text)
+    return headers
 
 
 @dataclass(frozen=True)
@@ -328,7 +337,7 @@ class Storage:
                     (account, gateway, key),
                 )
                 return None
-        return row[0], json.loads(row[1]), bytes(row[2])
+        return row[0], dict(_cached_headers(row[1])), bytes(row[2])
 
     def cache_put(
         self, account: str, gateway: str, key: str, response: CachedResponse, expires_at: float

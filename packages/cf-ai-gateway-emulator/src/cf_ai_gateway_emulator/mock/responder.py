@@ -34,13 +34,15 @@ from .scripts import SCRIPT_HEADER, ScriptBook, ScriptedAnswer, ScriptError
 __all__ = ["mock_response"]
 
 _SSE_HEADERS = {"content-type": "text/event-stream", "cache-control": "no-cache"}
+_BODY_JSON = json.JSONEncoder(ensure_ascii=False)
+"""``json.dumps(..., ensure_ascii=False)`` without building an encoder per answer."""
 
 
 def _json_response(status: int, payload: Any, tokens: tuple[int, int] = (0, 0)) -> UpstreamResponse:
     return UpstreamResponse(
         status,
         {"content-type": "application/json"},
-        json.dumps(payload, ensure_ascii=False).encode(),
+        _BODY_JSON.encode(payload).encode(),
         tokens_in=tokens[0],
         tokens_out=tokens[1],
     )

@@ -38,6 +38,10 @@ def split_evenly(text: str, parts: int) -> list[str]:
     return [text[i : i + size] for i in range(0, len(text), size)]
 
 
+_DIGEST_JSON = json.JSONEncoder(sort_keys=True, default=str)
+"""``json.dumps(..., sort_keys=True, default=str)`` without building an encoder per call."""
+
+
 def digest(*parts: object) -> str:
     """A stable hex digest of JSON-able ``parts`` (ids and seeds of deterministic answers)."""
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+    return hashlib.sha256(_DIGEST_JSON.encode(parts).encode()).hexdigest()

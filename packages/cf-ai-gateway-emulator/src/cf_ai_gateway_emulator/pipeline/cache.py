@@ -38,6 +38,10 @@ def credential_digest(provider: str, headers: Mapping[str, str], query: str = ""
     return hashlib.sha256(value.encode()).hexdigest() if value else ""
 
 
+_KEY_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
+"""The key material's encoding (one encoder, not one per request)."""
+
+
 def cache_key(
     provider: str,
     path: str,
@@ -51,12 +55,7 @@ def cache_key(
     if custom:
         material = json.dumps(["custom", custom])
     else:
-        material = json.dumps(
-            [provider, path.strip("/"), model, credential, body],
-            sort_keys=True,
-            separators=(",", ":"),
-            default=str,
-        )
+        material = _KEY_JSON.encode([provider, path.strip("/"), model, credential, body])
     return hashlib.sha256(material.encode()).hexdigest()
 
 

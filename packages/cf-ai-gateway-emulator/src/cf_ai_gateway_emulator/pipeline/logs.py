@@ -32,11 +32,15 @@ def capped(text: str | None, limit: int) -> str | None:
     return data[:limit].decode("utf-8", "ignore")
 
 
+_LOG_JSON = json.JSONEncoder(ensure_ascii=False)
+"""``json.dumps(..., ensure_ascii=False)`` without building an encoder per call."""
+
+
 def dumps(body: Any) -> str | None:
     """A request body as the log stores it (JSON, non-ASCII kept)."""
     if body is None:
         return None
-    return json.dumps(body, ensure_ascii=False)
+    return _LOG_JSON.encode(body)
 
 
 def write_log(

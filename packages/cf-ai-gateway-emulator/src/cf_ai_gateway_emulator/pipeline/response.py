@@ -28,6 +28,7 @@ from starlette.responses import Response, StreamingResponse
 
 from ..errors import gateway_error
 from ..exchange import UpstreamResponse
+from ..mock.neutral import Usage
 from .context import RequestContext
 from .credentials import charge
 from .logs import dumps, write_log
@@ -80,7 +81,10 @@ async def respond(
         "path": result.path,
         "kind": result.kind,
         "step": step,
-        "request_body": dumps(result.request_body),
+        # only serialized when it is stored (logging or its payload can be off)
+        "request_body": dumps(result.request_body)
+        if ctx.collect_log and ctx.collect_payload
+        else None,
         "credential": result.credential,
     }
     gone = await ctx.client_gone()
@@ -114,7 +118,11 @@ async def respond(
     if response.stream is None or gone:
         if response.stream is not None:
             await result.drain()  # nobody will read it: for the log's tokens
-        tokens = tokens_of(result, response, response.body)
+        # the tokens are for the log and the charge (a cache hit is not charged)
+        if ctx.collect_log or not result.cached:
+            tokens = tokens_of(result, response, response.body)
+        else:
+            tokens = Usage(0, 0)
         _charge(ctx, result, tokens, response.ok)
         if gone:
             log_args.update(status=CLIENT_GONE_STATUS, success=False)

@@ -8,9 +8,13 @@ when sent, else the mock's prices per million tokens; cache hits and failures co
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+from functools import lru_cache
+from typing import Any, cast
+
 from ..exchange import UpstreamResponse
 from ..mock.neutral import Usage
-from ..mock.schemas import fallback_schema
+from ..mock.schemas import Schema, fallback_schema
 from .context import RequestContext
 from .step import StepResult
 
@@ -22,7 +26,21 @@ def tokens_of(result: StepResult, response: UpstreamResponse, content: bytes) ->
     if response.tokens_in:
         return Usage(response.tokens_in, response.tokens_out)
     schema = result.schema or fallback_schema(result.provider)
+    if result.cached and response.stream is None and len(content) <= _MEMO_MAX_BYTES:
+        return _cached_usage(cast("Hashable", schema), content)
     return schema.read_usage(content, streamed=response.stream is not None)
+
+
+_MEMO_MAX_BYTES = 64 * 1024
+"""The largest cached answer whose usage is remembered (the memo holds at most 256: 16 MB)."""
+
+
+@lru_cache(maxsize=256)
+def _cached_usage(schema: Hashable, content: bytes) -> Usage:
+    """The usage of a cached (whole) answer in ``schema`` (a ``Schema``: one object per wire
+    schema): a cache hit sends the same bytes each time, so they are parsed once, not on every
+    hit."""
+    return cast("Schema[Any, Any]", schema).read_usage(content, streamed=False)
 
 
 def cost(ctx: RequestContext, tokens: tuple[int, int], priced: bool) -> float:

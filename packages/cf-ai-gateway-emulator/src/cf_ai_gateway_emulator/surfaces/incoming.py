@@ -9,13 +9,13 @@ than 128 levels is a 400, like any other body that is not JSON.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from cf_ai_gateway import wire
 from cf_ai_gateway.jsonsafe import parse_json
 from cf_ai_gateway.providers import Provider, get_provider
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 
 from ..errors import Rejection
@@ -25,6 +25,7 @@ from ..state import EmulatorState
 
 __all__ = [
     "disconnected",
+    "forwarded",
     "forwarded_headers",
     "json_body",
     "model_not_found",
@@ -40,6 +41,12 @@ _HOP_HEADERS = {"host", "content-length", "connection", "transfer-encoding", "ac
 def forwarded_headers(request: Request) -> dict[str, str]:
     """The request's headers, lower-cased, without hop-by-hop ones."""
     return {k.lower(): v for k, v in request.headers.items() if k.lower() not in _HOP_HEADERS}
+
+
+def forwarded(headers: Mapping[str, str]) -> dict[str, str]:
+    """``forwarded_headers`` from headers already lower-cased (a ``RequestContext``'s): the
+    request's headers are not decoded and lower-cased a second time."""
+    return {k: v for k, v in headers.items() if k not in _HOP_HEADERS}
 
 
 def disconnected(request: Request) -> Callable[[], Awaitable[bool]]:
@@ -87,11 +94,25 @@ async def read_body(request: Request, *, api: bool = False) -> bytes:
     declared = request.headers.get("content-length", "").strip()
     if declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise _too_large(limit, api)
+    if request._stream_consumed:  # read by someone else: Starlette says how
+        return await request.body()
+    # ``request.stream()`` without its async generator (one per request, registered with the
+    # event loop and finalized): the same messages taken from ``receive`` directly
     body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise _too_large(limit, api)
+    receive = request.receive
+    while True:
+        message = await receive()
+        kind = message["type"]
+        if kind == "http.request":
+            body += message.get("body", b"")
+            if len(body) > limit:
+                raise _too_large(limit, api)
+            if not message.get("more_body", False):
+                break
+        elif kind == "http.disconnect":
+            request._is_disconnected = True
+            raise ClientDisconnect()
+    request._stream_consumed = True
     request._body = bytes(body)
     return request._body
 

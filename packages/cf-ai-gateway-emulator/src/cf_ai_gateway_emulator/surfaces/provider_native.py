@@ -10,7 +10,7 @@ from ..errors import answers_rejections
 from ..mock.schemas import schema_for
 from ..pipeline import open_request, respond, run_step
 from ..state import EmulatorState
-from .incoming import disconnected, forwarded_headers, json_body, provider_named
+from .incoming import disconnected, forwarded, json_body, provider_named
 
 __all__ = ["provider_native"]
 
@@ -37,7 +37,7 @@ async def provider_native(request: Request) -> Response:
         path=path,
         schema=schema_for(provider.slug, path),
         body=body,
-        headers=forwarded_headers(request),
+        headers=forwarded(ctx.headers),
         query=request.url.query,
     )
     return await respond(ctx, result)

@@ -40,7 +40,7 @@ from ..pipeline.request_headers import bool_header
 from ..state import EmulatorState
 from .incoming import (
     disconnected,
-    forwarded_headers,
+    forwarded,
     json_body,
     model_not_found,
     provider_named,
@@ -102,7 +102,7 @@ async def compat_chat(request: Request) -> Response:
     body = await json_body(request)
     if not isinstance(body, dict):
         raise Rejection.gateway(wire.CODE_BAD_REQUEST, "the body must be a JSON object", 400)
-    result, named = await answer_model(ctx, UNIFIED, body, forwarded_headers(request))
+    result, named = await answer_model(ctx, UNIFIED, body, forwarded(ctx.headers))
     return await respond(ctx, result, extra_headers=named)
 
 

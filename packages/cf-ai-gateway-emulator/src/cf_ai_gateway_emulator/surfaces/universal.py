@@ -32,7 +32,7 @@ from ..mock.schemas.registry import without_v1
 from ..pipeline import RequestContext, StepResult, log_failed_step, open_request, respond, run_step
 from ..pipeline.step_settings import check_step_config
 from ..state import EmulatorState
-from .incoming import disconnected, forwarded_headers, json_body, provider_named, schema_rejection
+from .incoming import disconnected, forwarded, json_body, provider_named, schema_rejection
 from .unified import UNIFIED, answer_model
 
 __all__ = ["COMPAT", "step_headers", "universal"]
@@ -80,7 +80,7 @@ async def universal(request: Request) -> Response:
         raise Rejection.gateway(
             wire.CODE_BAD_REQUEST, "the universal endpoint expects a JSON array of steps", 400
         )
-    outer = forwarded_headers(request)
+    outer = forwarded(ctx.headers)
     for index, step in enumerate(steps):
         _check_step(index, step)  # every step is checked before any runs
     failed: list[tuple[int, StepResult]] = []
