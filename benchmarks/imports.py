@@ -127,11 +127,13 @@ def _import_us(statement: str) -> int:
 
 
 def _packages_added(framework: str, ours: str) -> list[str]:
-    """Top-level packages ``ours`` imports beyond ``framework`` and the core."""
+    """Top-level packages ``ours`` imports beyond ``framework``, the core and the core's own
+    dependencies (httpx-sse loads with the core's stream classes, on first use)."""
     code = (
         "import sys\n"
         "def tops(): return {m.split('.')[0] for m in sys.modules}\n"
         f"{CORE}\n"
+        "import httpx, httpx_sse\n"
         f"{framework}\n"
         "before = tops()\n"
         f"{_REGISTERED if ours.endswith('.register') else ours}\n"

@@ -42,7 +42,7 @@ def _long_stream(contender: Contender) -> tuple[int, float, float]:
 def run(budget: Budget) -> list[Table]:
     pause_ms = budget.n(100, 20)
     chunks = budget.n(2000, 50)
-    rounds = budget.n(11, 1)
+    rounds = budget.n(9, 1)
     latency = Samples()
     rate, cpu = Samples(), Samples()
     with server("instant") as port:
@@ -57,7 +57,7 @@ def run(budget: Budget) -> list[Table]:
         long = {c.name: c for c in streams(f"{base}/long-{chunks}", chunks)}
         for c in long.values():
             _long_stream(c)
-        for _, name in interleaved(list(long), budget.n(5, 1)):
+        for _, name in interleaved(list(long), budget.n(4, 1)):
             count, wall, spent = _long_stream(long[name])
             rate.add(name, count / wall)
             cpu.add(name, spent / count)
