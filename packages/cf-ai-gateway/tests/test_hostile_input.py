@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -186,6 +187,45 @@ def test_any_event_stream_gives_chunks_or_a_gateway_error(
     except GatewayError:
         pass
     accumulator.reply()
+
+
+def reference_events(raw: bytes) -> list[tuple[str, str]]:
+    """The events of a whole body, read as the SSE spec reads them (any of CRLF, CR, LF ends a
+    line; an unterminated last line counts; a pending event is dispatched at the end)."""
+    events: list[tuple[str, str]] = []
+    event, data = "", []
+    lines = re.split(rb"\r\n|\r|\n", raw)
+    for line in [*lines[:-1], *([lines[-1]] if lines[-1] else []), b""]:
+        text = line.decode("utf-8", "replace")
+        if not text:
+            if data or event:
+                events.append((event or "message", "\n".join(data)))
+            event, data = "", []
+        elif not text.startswith(":"):
+            name, _, value = text.partition(":")
+            value = value[1:] if value.startswith(" ") else value
+            if name == "data":
+                data.append(value)
+            elif name == "event":
+                event = value
+    return events
+
+
+@FUZZ
+@given(
+    lines=sse_lines,
+    newlines=st.lists(st.sampled_from(["\n", "\r\n", "\r"]), min_size=1, max_size=3),
+    data=st.data(),
+)
+def test_events_do_not_depend_on_how_the_body_is_cut(
+    lines: list[str], newlines: list[str], data: st.DataObject
+) -> None:
+    # line ends mixed or not, LF-only pieces (the fast path) next to pieces with a CR in them
+    raw = "".join(line + newlines[i % len(newlines)] for i, line in enumerate(lines)).encode()
+    pieces = data.draw(split_points(raw))
+    reader = SSEReader(GatewayResponseInfo(), max_event_bytes=10**9, max_response_bytes=10**9)
+    events = [e for piece in pieces for e in reader.feed(piece)] + reader.close()
+    assert [(e.event, e.data) for e in events] == reference_events(raw)
 
 
 CALL = ChatCall("openai/gpt-4o-mini", CHAT_BODY)

@@ -95,6 +95,19 @@ class SSEReader:
             chunk = chunk[1:]  # the LF of a CRLF split across two chunks
         self._after_cr = False
         events: list[ServerSentEvent] = []
+        if b"\r" not in chunk:  # the usual case: LF line ends only, split at C speed
+            lines = chunk.split(b"\n")
+            tail = lines.pop()  # after the last LF: the start of a line still to come
+            if lines and self._partial:
+                self._partial += lines[0]
+                lines[0] = bytes(self._partial)
+                self._partial.clear()
+            for line in lines:
+                self._line(line, events)
+            self._partial += tail
+            if len(self._partial) > self.max_event_bytes:
+                raise self._too_large("a stream line")
+            return events
         start = 0
         for match in _EOL.finditer(chunk):
             line = chunk[start : match.start()]
