@@ -27,6 +27,7 @@ from cf_ai_gateway import (
     RetryPolicy,
     StreamInterruptedError,
 )
+from cf_ai_gateway.testing import active_connections
 from cf_ai_gateway_emulator.rawserver import (
     Close,
     Hang,
@@ -265,13 +266,6 @@ CASES = [
         client={"deadline": 0.6},
     ),
 ]
-
-
-def active_connections(client: GatewayClient | AsyncGatewayClient) -> int:
-    """Connections of the client's pool that are neither idle nor closed (in use: leaked, once
-    the call has returned or raised)."""
-    pool = client._http._transport._pool  # type: ignore[union-attr]
-    return sum(1 for c in pool.connections if not (c.is_idle() or c.is_closed()))
 
 
 async def run_case(

@@ -4,14 +4,17 @@ import json
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import vcr  # type: ignore[import-untyped]
 import yaml
 from _cf_core_helpers import ACCOUNT, PROVIDER_KEY, TOKEN
+from cf_ai_gateway import Gateway, GatewayClient
 from cf_ai_gateway.testing import (
     REDACTED,
     SERIALIZER_NAME,
     CassetteSerializer,
+    active_connections,
     configure_vcr,
     scan_cassettes,
     scrub_request,
@@ -397,3 +400,16 @@ def test_serializer_reads_plain_vcrpy_yaml() -> None:
 def test_scan_reads_cfaig_yaml_suffix(tmp_path: Path) -> None:
     bad = write(tmp_path, "authorization: Bearer abcdefgh12345678\n", f"c.{SERIALIZER_NAME}")
     assert {f.path for f in scan_cassettes(tmp_path)} == {bad}
+
+
+def test_active_connections_counts_the_pool_of_httpx_own_transport() -> None:
+    gateway = Gateway(account_id="acc", gateway_id="gw")
+    with GatewayClient(gateway) as client:
+        assert active_connections(client) == 0
+    mocked = httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(200)))
+    with (
+        GatewayClient(gateway, http_client=mocked) as client,
+        pytest.raises(TypeError, match="MockTransport"),
+    ):
+        active_connections(client)
+    mocked.close()

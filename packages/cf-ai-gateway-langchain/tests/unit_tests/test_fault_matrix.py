@@ -19,6 +19,7 @@ from cf_ai_gateway import (
     StreamInterruptedError,
     close_shared_clients,
 )
+from cf_ai_gateway.testing import active_connections
 from cf_ai_gateway_emulator.rawserver import RawServer, fault
 from cf_ai_gateway_langchain import ChatCloudflareAIGateway
 from cf_ai_gateway_langchain._errors import HAS_MODEL_ERRORS
@@ -71,10 +72,6 @@ MATRIX = [
 ]
 
 
-def active(pool: Any) -> int:
-    return sum(1 for c in pool.connections if not (c.is_idle() or c.is_closed()))
-
-
 @pytest.mark.parametrize(
     ("name", "error", "requests", "seconds", "settings", "mode", "kind"), MATRIX
 )
@@ -111,10 +108,7 @@ async def test_fault_matrix_through_langchain(
     except Exception as exc:
         raised = exc
     elapsed = time.monotonic() - started
-    if mode == "sync":
-        pool = model._get_sync_client()._http._transport._pool
-    else:
-        pool = model._get_async_client()._http._transport._pool
+    client = model._get_sync_client() if mode == "sync" else model._get_async_client()
     if error is None:
         assert raised is None, repr(raised)
     else:
@@ -123,4 +117,4 @@ async def test_fault_matrix_through_langchain(
             assert isinstance(raised, MODEL_ERROR)  # LangChain's own error type too
     assert server.requests == requests
     assert elapsed < seconds, f"took {elapsed:.2f} s"
-    assert active(pool) == 0
+    assert active_connections(client) == 0

@@ -24,6 +24,7 @@ from cf_ai_gateway import (
     close_shared_clients,
     shared_clients,
 )
+from cf_ai_gateway.testing import active_connections
 from cf_ai_gateway_emulator.rawserver import RawServer, fault
 from pytest_socket import enable_socket, socket_allow_hosts
 
@@ -83,10 +84,6 @@ def core_error(exc: BaseException | None) -> GatewayError | None:
     return None
 
 
-def active(pool: Any) -> int:
-    return sum(1 for c in pool.connections if not (c.is_idle() or c.is_closed()))
-
-
 @pytest.mark.parametrize(("name", "error", "requests", "seconds", "kwargs", "mode", "kind"), MATRIX)
 async def test_fault_matrix_through_litellm(
     server: RawServer,
@@ -128,4 +125,4 @@ async def test_fault_matrix_through_litellm(
         assert isinstance(core, error), f"{raised!r} (core {core!r})"
     assert server.requests == requests
     assert elapsed < seconds, f"took {elapsed:.2f} s"
-    assert active(client._http._transport._pool) == 0
+    assert active_connections(client) == 0

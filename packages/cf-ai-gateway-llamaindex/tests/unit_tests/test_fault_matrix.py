@@ -19,6 +19,7 @@ from cf_ai_gateway import (
     StreamInterruptedError,
     close_shared_clients,
 )
+from cf_ai_gateway.testing import active_connections
 from cf_ai_gateway_emulator.rawserver import RawServer, fault
 from cf_ai_gateway_llamaindex import CloudflareAIGatewayLLM
 from llama_index.core.llms import ChatMessage
@@ -68,10 +69,6 @@ MATRIX = [
 ]
 
 
-def active(pool: Any) -> int:
-    return sum(1 for c in pool.connections if not (c.is_idle() or c.is_closed()))
-
-
 @pytest.mark.parametrize(
     ("name", "error", "requests", "seconds", "settings", "mode", "kind"), MATRIX
 )
@@ -108,14 +105,11 @@ async def test_fault_matrix_through_llamaindex(
     except Exception as exc:
         raised = exc
     elapsed = time.monotonic() - started
-    if mode == "sync":
-        pool = llm._sync_client("compat")._http._transport._pool
-    else:
-        pool = llm._async_client("compat")._http._transport._pool
+    client = llm._sync_client("compat") if mode == "sync" else llm._async_client("compat")
     if error is None:
         assert raised is None, repr(raised)
     else:
         assert isinstance(raised, error), repr(raised)
     assert server.requests == requests
     assert elapsed < seconds, f"took {elapsed:.2f} s"
-    assert active(pool) == 0
+    assert active_connections(client) == 0

@@ -1,4 +1,5 @@
-"""Test helpers: a secret-scrubbing vcrpy configuration and a cassette secret scanner.
+"""Test helpers: a secret-scrubbing vcrpy configuration, a cassette secret scanner and a
+check for leaked connections (:func:`active_connections`).
 
 For pytest-recording, in your ``conftest.py``::
 
@@ -24,12 +25,15 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from . import wire
 from ._credentials import looks_like_credential
 from .errors import redact
+
+if TYPE_CHECKING:
+    from .client import AsyncGatewayClient, GatewayClient
 
 __all__ = [
     "READABLE_SERIALIZER",
@@ -37,6 +41,7 @@ __all__ = [
     "SERIALIZER_NAME",
     "CassetteFinding",
     "CassetteSerializer",
+    "active_connections",
     "configure_vcr",
     "credential_header",
     "scan_cassettes",
@@ -449,3 +454,16 @@ def scan_cassettes(
                         CassetteFinding(file, number, "known secret", _mask(secret[:4]))
                     )
     return findings
+
+
+def active_connections(client: GatewayClient | AsyncGatewayClient) -> int:
+    """How many connections of ``client``'s pool are in use (neither idle nor closed): once a
+    call has returned or raised, anything but 0 is a leaked connection. For a client on
+    httpx's own transport (the default); ``TypeError`` for one built on another transport."""
+    pool = getattr(getattr(client._http, "_transport", None), "_pool", None)
+    if pool is None:
+        raise TypeError(
+            f"active_connections needs a client on httpx's own transport, not "
+            f"{type(getattr(client._http, '_transport', None)).__name__}"
+        )
+    return sum(1 for c in pool.connections if not (c.is_idle() or c.is_closed()))
