@@ -84,7 +84,7 @@ def selection(
             # lookup of every match in log_fields); the text first, which rules most out
             count = (
                 "SELECT COUNT(*) FROM log_search AS x "
-                "WHERE x.text LIKE ?3 ESCAPE '\\' AND x.account = ?1 AND x.gateway = ?2"
+                "WHERE x.text LIKE ? ESCAPE '\\' AND x.account = ? AND x.gateway = ?"
             )
     d = "DESC" if direction == "desc" else "ASC"
     # empty values (None, "") last, then numbers before text (SQLite's order of types), then

@@ -85,7 +85,8 @@ class LogSelection:
     ``IN (SELECT ...)``), for the page, which stops once it has its logs; same parameters."""
     count: str | None = None
     """A query counting the same logs without ``log_fields`` (``None``: count over it), taking
-    the account, the gateway, then ``params``."""
+    ``params``, then the account and the gateway (plain ``?`` placeholders: numbered ones with a
+    sequence are deprecated, an error from Python 3.14)."""
 
 
 class Storage:
@@ -233,8 +234,12 @@ class Storage:
                     seqs,
                 ).fetchall()
             )
-            count = selection.count or f"SELECT COUNT(*) FROM log_fields AS f WHERE {count_where}"
-            (total,) = self._db.execute(count, params).fetchone()
+            if selection.count is None:
+                count = f"SELECT COUNT(*) FROM log_fields AS f WHERE {count_where}"
+                count_params = params
+            else:
+                count, count_params = selection.count, (*selection.params, account, gateway)
+            (total,) = self._db.execute(count, count_params).fetchone()
         return [json.loads(data[seq]) for seq in seqs], int(total)
 
     def delete_selected(self, account: str, gateway: str, selection: LogSelection) -> int:
