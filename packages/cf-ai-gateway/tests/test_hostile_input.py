@@ -228,6 +228,20 @@ def test_events_do_not_depend_on_how_the_body_is_cut(
     assert [(e.event, e.data) for e in events] == reference_events(raw)
 
 
+@pytest.mark.parametrize(
+    "pieces",
+    [
+        [b"data: a\r", b"", b"\ndata: b\n\n"],  # an empty read between the CR and its LF
+        [b"data: a\r", b"\n", b"\ndata: b\n\n"],
+        [b"data: a\r", b"\r\n", b"data: b\n\n"],
+    ],
+)
+def test_a_crlf_split_across_reads_is_one_line_end(pieces: list[bytes]) -> None:
+    reader = SSEReader(GatewayResponseInfo())
+    events = [e for piece in pieces for e in reader.feed(piece)] + reader.close()
+    assert [(e.event, e.data) for e in events] == reference_events(b"".join(pieces))
+
+
 CALL = ChatCall("openai/gpt-4o-mini", CHAT_BODY)
 streamed_bodies = bodies | sse_lines.map(lambda lines: "\n\n".join(lines).encode())
 

@@ -91,6 +91,8 @@ class SSEReader:
         self.total += len(chunk)
         if self.total > self.max_response_bytes:
             raise too_large("the stream", self.max_response_bytes, self.info, "max_response_bytes")
+        if not chunk:
+            return []  # nothing to do, and a CR pending from the chunk before stays pending
         if self._after_cr and chunk[:1] == b"\n":
             chunk = chunk[1:]  # the LF of a CRLF split across two chunks
         self._after_cr = False
