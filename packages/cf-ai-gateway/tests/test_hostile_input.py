@@ -464,6 +464,24 @@ def sse_all(data: bytes) -> object:
     return [reader.feed(data[i : i + 4096]) for i in range(0, len(data), 4096)] + [reader.close()]
 
 
+def fold(chunks: list[dict[str, Any]]) -> object:
+    accumulator = StreamAccumulator(CALL, GatewayResponseInfo())
+    for chunk in chunks:
+        accumulator.add(chunk)
+    return accumulator.reply()
+
+
+def text_chunks(n: int) -> list[dict[str, Any]]:
+    """n/4 chunks of 256 characters each (a long answer streamed in small pieces)."""
+    return [{"choices": [{"index": 0, "delta": {"content": "x" * 256}}]}] * (n // 4)
+
+
+def argument_chunks(n: int) -> list[dict[str, Any]]:
+    """n/4 pieces of 256 characters of one tool call's arguments."""
+    piece = {"index": 0, "function": {"arguments": "x" * 256}}
+    return [{"choices": [{"index": 0, "delta": {"tool_calls": [piece]}}]}] * (n // 4)
+
+
 # (name, parser, adversarial input of size n); n and 8n stay under the parsers' own caps, so
 # what is measured is the algorithm, not the cap
 ADVERSARIAL: list[tuple[str, Callable[[Any], object], Callable[[int], Any]]] = [
@@ -492,6 +510,8 @@ ADVERSARIAL: list[tuple[str, Callable[[Any], object], Callable[[int], Any]]] = [
     ("sse: carriage returns", sse_all, lambda n: b"\r" * n),
     ("sse: comments", sse_all, lambda n: b": ping\n" * (n // 7)),
     ("sse: data lines of one event", sse_all, lambda n: b"data: x\r\n" * (n // 9)),
+    ("stream accumulator: answer text", fold, text_chunks),
+    ("stream accumulator: tool-call arguments", fold, argument_chunks),
     (
         "response info: deep cf-aig-dlp",
         lambda v: GatewayResponseInfo.from_headers({"cf-aig-dlp": v, "cf-aig-step": "9" * 50}),

@@ -638,20 +638,27 @@ class ChatDelta:
 @dataclass
 class _PartialToolCall:
     id: str | None = None
-    name: str = ""
-    arguments: str = ""
+    name: list[str] = field(default_factory=list)
+    arguments: list[str] = field(default_factory=list)
+
+    def to_call(self) -> ToolCall:
+        return ToolCall(self.id, "".join(self.name), "".join(self.arguments))
 
 
 class StreamAccumulator:
     """Folds streamed ``chat.completion.chunk`` dicts into :class:`ChatDelta` objects and the
     whole answer: content, reasoning, tool calls merged by index, finish reason, the latest
-    usage (some upstreams repeat cumulative usage) and the model that answered."""
+    usage (some upstreams repeat cumulative usage) and the model that answered.
+
+    Text is kept as pieces and joined when read, so folding a stream costs the same per chunk
+    however long the answer grows (appending to one string copied it on every chunk).
+    """
 
     def __init__(self, call: ChatCall, info: GatewayResponseInfo) -> None:
         self.call = call
         self.info = info
-        self.content = ""
-        self.reasoning = ""
+        self._content: list[str] = []
+        self._reasoning: list[str] = []
         self.finish_reason: str | None = None
         self.usage: Usage | None = None
         self.response_model: str | None = None
@@ -668,10 +675,18 @@ class StreamAccumulator:
         )
 
     @property
+    def content(self) -> str:
+        """The answer's text so far."""
+        return _joined(self._content)
+
+    @property
+    def reasoning(self) -> str:
+        """The reasoning text so far (``""`` when the model streamed none)."""
+        return _joined(self._reasoning)
+
+    @property
     def tool_calls(self) -> tuple[ToolCall, ...]:
-        return tuple(
-            ToolCall(call.id, call.name, call.arguments) for _, call in sorted(self._tools.items())
-        )
+        return tuple(call.to_call() for _, call in sorted(self._tools.items()))
 
     def add(self, chunk: Mapping[str, Any]) -> ChatDelta | None:
         """Fold one chunk; ``None`` for a chunk that adds nothing (no choice, no usage)."""
@@ -700,9 +715,10 @@ class StreamAccumulator:
         delta = delta if isinstance(delta, Mapping) else {}
         content = text_of(delta.get("content"))
         reasoning = reasoning_of(delta)
-        self.content += content
+        if content:
+            self._content.append(content)
         if reasoning:
-            self.reasoning += reasoning
+            self._reasoning.append(reasoning)
         tool_deltas = []
         for position, raw in enumerate(delta.get("tool_calls") or []):
             if not isinstance(raw, Mapping):
@@ -722,8 +738,10 @@ class StreamAccumulator:
             )
             partial = self._tools.setdefault(index, _PartialToolCall())
             partial.id = partial.id or piece.id
-            partial.name += piece.name or ""
-            partial.arguments += piece.arguments or ""
+            if piece.name:
+                partial.name.append(piece.name)
+            if piece.arguments:
+                partial.arguments.append(piece.arguments)
             tool_deltas.append(piece)
         finish = _str_or_none(choice.get("finish_reason"))
         if finish:
@@ -770,6 +788,13 @@ class StreamAccumulator:
         if self.usage is not None:
             data["usage"] = self.usage.to_openai()
         return ChatReply(data, self.info, self.model, self.usage)
+
+
+def _joined(pieces: list[str]) -> str:
+    """The pieces as one string, kept as the only piece (read again, it is not joined again)."""
+    if len(pieces) > 1:
+        pieces[:] = ["".join(pieces)]
+    return pieces[0] if pieces else ""
 
 
 def _folded(accumulator: StreamAccumulator, chunk: Mapping[str, Any]) -> ChatDelta | None:
