@@ -51,10 +51,12 @@ def _pages_with_own_tests() -> dict[str, Path]:
 OWNED = _pages_with_own_tests()
 PAGES = [p for p in _pages() if not (p.parent == ROOT / "docs" and p.name in OWNED)]
 SAMPLES = [sample for page in PAGES for sample in python_blocks(page)]
+# samples that run pytest: pytest-asyncio (in this test environment, not the sample's) warns
+# about its own unset option
+_PYTEST_SAMPLE = ('ignore:The configuration option "asyncio_default_fixture_loop_scope"',)
 WARNING_FILTERS: dict[str, tuple[str, ...]] = {
-    # the sample runs pytest, and pytest-asyncio (in this test environment, not the sample's)
-    # warns about its own unset option
-    "testing.md": ('ignore:The configuration option "asyncio_default_fixture_loop_scope"',),
+    "testing.md": _PYTEST_SAMPLE,
+    "reliability.md": _PYTEST_SAMPLE,
 }
 
 

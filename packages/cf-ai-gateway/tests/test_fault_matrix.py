@@ -29,6 +29,8 @@ from cf_ai_gateway import (
 )
 from cf_ai_gateway.testing import active_connections
 from cf_ai_gateway_emulator.rawserver import (
+    ENDED_BY,
+    FAULTS,
     Close,
     Hang,
     RawServer,
@@ -36,7 +38,9 @@ from cf_ai_gateway_emulator.rawserver import (
     Send,
     chunk,
     drip,
+    fault,
     head,
+    outcome,
     reply,
     sse_reply,
 )
@@ -331,6 +335,37 @@ def test_every_case_runs_on_both_clients() -> None:
         for kind in case.kinds:
             assert f"{case.id} [sync, {kind}]" in ids
             assert f"{case.id} [async, {kind}]" in ids
+
+
+ONE_RETRY = RetryPolicy(max_retries=1, initial_delay=0.02, max_delay=0.02, jitter=0)
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize("kind", ["call", "stream"])
+@pytest.mark.parametrize("name", list(FAULTS))
+async def test_every_named_fault_has_its_outcome(
+    server: RawServer, name: str, kind: str, mode: str
+) -> None:
+    """``rawserver.outcome``, which the adapters' matrices check their frameworks against, is
+    what the core's clients do."""
+    expected = outcome(name, stream=kind == "stream")
+    case = Case(
+        name,
+        lambda s: [fault(name, stream=s)],
+        expected.error,
+        expected.requests,
+        3.0,
+        client={"retry": ONE_RETRY, **ENDED_BY.get(name, {})},
+    )
+    result, error, elapsed, active = await run_case(server, case, mode, kind)
+    if expected.error is None:
+        assert error is None, f"unexpected {error!r}"
+        assert result
+    else:
+        assert type(error) is expected.error, f"expected {expected.error.__name__}, got {error!r}"
+    assert server.requests == expected.requests
+    assert elapsed < case.seconds, f"took {elapsed:.2f} s"
+    assert active == 0, "a connection was left open"
 
 
 # --- beyond the matrix ------------------------------------------------------------------------

@@ -12,6 +12,9 @@ test can assert on what the server saw as well as on what the client raised.
 ...     server.script(reply(503, b'{"error": "busy"}'), reply(200, b'{"ok": true}'))
 ...     ...  # point a client at server.url; server.requests counts what arrived
 
+:func:`fault` names the misbehaviours (:data:`FAULTS`) and :func:`outcome` says what a
+cf-ai-gateway client does with each, so a test through any framework checks the same thing.
+
 Each request takes the next scripted :class:`Reply` (the last one repeats). A reply is a list
 of steps: :class:`Send` bytes, :class:`Pause`, :class:`Close` (``reset=True``: an RST),
 :class:`Hang` (say nothing until the server stops). After a reply that did not close, the
@@ -30,17 +33,30 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from cf_ai_gateway.errors import (
+    GatewayConnectionError,
+    GatewayError,
+    GatewayTimeoutError,
+    InvalidResponseError,
+    ProviderError,
+    StreamInterruptedError,
+)
+
 __all__ = [
+    "ADAPTER_SAMPLE",
     "CHUNKS",
+    "ENDED_BY",
     "FAULTS",
     "Close",
     "Hang",
+    "Outcome",
     "Pause",
     "RawServer",
     "Reply",
     "Send",
     "drip",
     "fault",
+    "outcome",
     "reply",
     "sse_reply",
 ]
@@ -434,3 +450,78 @@ FAULTS: dict[str, str] = {
     "drip_headers": "the headers a byte every 50 ms",
 }
 """The names :func:`fault` knows, with what each does."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a cf-ai-gateway client does with a named fault: the core error it raises (``None``:
+    it answers) and the requests the server sees. An adapter raises its framework's error
+    with this one behind it (its ``__cause__``)."""
+
+    error: type[GatewayError] | None
+    requests: int
+
+
+def _same(error: type[GatewayError] | None, requests: int) -> tuple[Outcome, Outcome]:
+    return Outcome(error, requests), Outcome(error, requests)
+
+
+_OUTCOMES: dict[str, tuple[Outcome, Outcome]] = {  # (a call, a stream)
+    "ok": _same(None, 1),
+    "503": _same(ProviderError, 2),
+    "closed": _same(GatewayConnectionError, 2),
+    "reset": _same(GatewayConnectionError, 2),
+    "hang": _same(GatewayTimeoutError, 2),
+    "title_page": _same(ProviderError, 2),
+    "huge_error": _same(ProviderError, 2),
+    "odd_headers": _same(None, 1),
+    "not_json": _same(InvalidResponseError, 1),
+    "deep_json": _same(InvalidResponseError, 1),
+    # an event stream is not the JSON body a call expects
+    "no_done": (Outcome(InvalidResponseError, 1), Outcome(StreamInterruptedError, 1)),
+    "non_object_event": _same(InvalidResponseError, 1),
+    # a call's body cut before any of it was shown is retried; a stream's is not
+    "cut": (Outcome(GatewayConnectionError, 2), Outcome(StreamInterruptedError, 1)),
+    "stall": (Outcome(GatewayTimeoutError, 2), Outcome(GatewayTimeoutError, 1)),
+    "drip_body": _same(GatewayTimeoutError, 1),
+    "drip_headers": _same(GatewayTimeoutError, 1),
+}
+
+
+ENDED_BY: dict[str, dict[str, float]] = {
+    "hang": {"timeout": 0.2},
+    "stall": {"timeout": 0.2},
+    "drip_body": {"deadline": 0.4},
+    "drip_headers": {"deadline": 0.4},
+}
+"""The client settings that end a fault which would otherwise last until the server's
+``hang_limit``: a per-attempt ``timeout`` for a server that says nothing, a total
+``deadline`` for one that keeps sending (each byte resets a timeout). The core's client and
+every adapter's model take both names."""
+
+ADAPTER_SAMPLE: tuple[tuple[str, tuple[bool, ...]], ...] = (
+    ("ok", (False, True)),
+    # the retried ones once (a backoff each), the stream-specific ones as streams
+    ("503", (False,)),
+    ("closed", (True,)),
+    ("hang", (False,)),
+    ("title_page", (True,)),
+    ("odd_headers", (False, True)),
+    ("not_json", (False, True)),
+    ("no_done", (True,)),
+    ("cut", (True,)),
+    ("drip_body", (True,)),
+    ("drip_headers", (False,)),
+)
+"""A representative subset of :data:`FAULTS` for a framework's own matrix (each name with the
+``stream`` values to try): every kind of outcome, without repeating what the core's matrix
+already shows for every fault."""
+
+
+def outcome(name: str, *, stream: bool) -> Outcome:
+    """What a client does with :func:`fault` ``name`` when it may retry once
+    (``max_retries=1``) and has the settings :data:`ENDED_BY` names for the fault. The core's
+    tests hold every entry to what its clients do."""
+    if name not in _OUTCOMES:
+        raise ValueError(f"unknown fault {name!r}; known: {', '.join(FAULTS)}")
+    return _OUTCOMES[name][stream]
