@@ -322,6 +322,15 @@ async def test_bad_surface_before_request(api: Api, recorder: Recorder) -> None:
         ({"surface": "bogus"}, "surface="),
         ({"api_key": ""}, "api_key"),
         ({"api_key": " "}, "api_key"),
+        ({"timeout": 0}, "timeout=0 must be a number of seconds > 0"),
+        ({"timeout": -5}, "timeout=-5"),
+        ({"timeout": float("nan")}, "timeout=nan"),
+        ({"timeout": "30"}, "timeout='30'"),
+        ({"timeout": True}, "timeout=True"),
+        ({"timeout": (5, 30)}, r"an httpx\.Timeout"),
+        ({"timeout": httpx.Timeout(30, connect=0)}, "timeout.connect=0"),
+        ({"timeout": {"read": 30}}, "exactly the keys connect, read, write, pool"),
+        ({"deadline": 0}, "deadline=0"),
     ],
 )
 def test_client_constructor_validation(kwargs: dict[str, Any], match: str) -> None:
@@ -341,7 +350,7 @@ def test_client_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 async def test_timeouts(make_api: Any, recorder: Recorder) -> None:
     api = make_api(timeout=7.0)
-    recorder.add(ok_json(COMPLETION), ok_json(COMPLETION))
+    recorder.add(ok_json(COMPLETION), ok_json(COMPLETION), ok_json(COMPLETION))
     await api("chat_completions", CHAT_BODY)
     assert recorder.last.extensions["timeout"]["read"] == 7.0
     await api("chat_completions", CHAT_BODY, timeout=2.5)
@@ -351,6 +360,36 @@ async def test_timeouts(make_api: Any, recorder: Recorder) -> None:
         "write": 2.5,
         "pool": 2.5,
     }
+    await api("chat_completions", CHAT_BODY, timeout=httpx.Timeout(60, connect=3))
+    assert recorder.last.extensions["timeout"] == {
+        "connect": 3,
+        "read": 60,
+        "write": 60,
+        "pool": 60,
+    }
+
+
+async def test_an_httpx_timeout_sets_each_operation(make_api: Any, recorder: Recorder) -> None:
+    api = make_api(timeout=httpx.Timeout(60, connect=3, pool=None))
+    recorder.add(ok_json(COMPLETION))
+    await api("chat_completions", CHAT_BODY)
+    assert recorder.last.extensions["timeout"] == {
+        "connect": 3,
+        "read": 60,
+        "write": 60,
+        "pool": None,
+    }
+
+
+@pytest.mark.parametrize("timeout", [0, -1, "5", httpx.Timeout(5, read=-1)])
+async def test_a_bad_per_call_timeout_is_refused_before_any_request(
+    api: Api, recorder: Recorder, timeout: Any
+) -> None:
+    with pytest.raises(ValueError, match="timeout"):
+        await api("chat_completions", CHAT_BODY, timeout=timeout)
+    with pytest.raises(ValueError, match="timeout"):
+        await api("stream_chat_completions", CHAT_BODY, timeout=timeout)
+    assert recorder.requests == []
 
 
 # --- streaming -------------------------------------------------------------------------------

@@ -39,6 +39,22 @@ def test_equal_configurations_share_one_pair(gateway: Gateway) -> None:
     assert shared_clients(config(gateway.with_options(GatewayOptions(cache_ttl=60)))) is not first
 
 
+def test_an_httpx_timeout_is_part_of_the_configuration(gateway: Gateway) -> None:
+    first = shared_clients(config(gateway, timeout=httpx.Timeout(60, connect=3)))
+    assert shared_clients(config(gateway, timeout=httpx.Timeout(60, connect=3))) is first
+    assert shared_clients(config(gateway, timeout=httpx.Timeout(60, connect=5))) is not first
+    assert first.sync().timeout == httpx.Timeout(60, connect=3)
+    # the mapping a serialized model holds reads back as the same configuration
+    again = config(gateway, timeout=httpx.Timeout(60, connect=3).as_dict())
+    assert shared_clients(again) is first
+
+
+@pytest.mark.parametrize("timeout", [0, -2.5, "60", (3, 60)])
+def test_a_bad_timeout_is_refused_by_the_configuration(gateway: Gateway, timeout: object) -> None:
+    with pytest.raises(ValueError, match="timeout="):
+        config(gateway, timeout=timeout)
+
+
 def test_a_thousand_models_hold_one_pool(gateway: Gateway) -> None:
     pairs = {id(shared_clients(config(gateway))) for _ in range(1000)}
     assert len(pairs) == 1

@@ -18,6 +18,7 @@ import copy
 import threading
 from typing import Any
 
+import httpx
 from cf_ai_gateway import (
     ENV_PROVIDER_API_KEY,
     ENV_TOKEN,
@@ -35,7 +36,7 @@ from cf_ai_gateway import (
     resolve_gateway,
 )
 from cf_ai_gateway import wire as _wire
-from cf_ai_gateway.chat import looks_like_credential
+from cf_ai_gateway.chat import check_timeout, looks_like_credential
 from langchain_core.utils import secret_from_env
 from pydantic import (
     AliasChoices,
@@ -44,6 +45,8 @@ from pydantic import (
     Field,
     PrivateAttr,
     SecretStr,
+    field_serializer,
+    field_validator,
     model_validator,
 )
 
@@ -160,11 +163,12 @@ class GatewaySettings(BaseModel):
     gateway_options: GatewayOptions | None = None
     """Default :class:`cf_ai_gateway.GatewayOptions` for every request (per call options are
     merged over them)."""
-    timeout: float | None = Field(default=None, alias="request_timeout")
+    timeout: float | httpx.Timeout | None = Field(default=None, alias="request_timeout")
     """Seconds each network operation may wait (default 120): connecting, each write, each read
-    of the answer (between two chunks: not the whole answer), a free pooled connection. It
-    does not bound a call: a server sending a byte now and then can hold one as long as it
-    likes. Use ``deadline`` for that."""
+    of the answer (between two chunks: not the whole answer), a free pooled connection; or an
+    ``httpx.Timeout`` setting each, as ``ChatOpenAI`` takes it. It does not bound a call: a
+    server sending a byte now and then can hold one as long as it likes. Use ``deadline`` for
+    that."""
     deadline: float | None = Field(default=None, gt=0)
     """Seconds one call may take in total, every retry and backoff included, and for a stream
     until its last chunk (``None``, the default: no such bound). Past it the call raises
@@ -230,6 +234,15 @@ class GatewaySettings(BaseModel):
             parse_base_url(values[url_key], url_key)  # refusals name the spelling used
             values[model_key] = model_for_base_url(values[model_key], values[url_key])
         return values
+
+    @field_validator("timeout", mode="before")
+    @classmethod
+    def _check_timeout(cls, value: Any) -> Any:
+        return check_timeout(value)
+
+    @field_serializer("timeout")
+    def _dump_timeout(self, value: float | httpx.Timeout | None) -> Any:
+        return value.as_dict() if isinstance(value, httpx.Timeout) else value
 
     @model_validator(mode="after")
     def _resolve_gateway(self) -> Any:

@@ -126,6 +126,30 @@ def test_default_headers_timeout_and_retries(fake: FakeGateway) -> None:
         make(fake, timeout=1, request_timeout=2)
 
 
+def test_an_httpx_timeout_is_taken_as_chatopenai_takes_it(fake: FakeGateway) -> None:
+    timeout = httpx.Timeout(60.0, connect=5.0)
+    llm = make(fake, timeout=timeout)
+    llm.invoke("hi")
+    assert fake.last.extensions["timeout"] == {
+        "connect": 5.0,
+        "read": 60.0,
+        "write": 60.0,
+        "pool": 60.0,
+    }
+    assert llm._get_sync_client().timeout == timeout
+    # serialized settings read back as the same timeout
+    dumped = llm.model_dump()
+    assert dumped["timeout"] == timeout.as_dict()
+    assert type(llm)(**{**dumped, "http_client": llm.http_client}).timeout == timeout
+    assert make(fake, request_timeout=timeout).timeout == timeout
+
+
+@pytest.mark.parametrize("timeout", [0, -1, "30", (5, 60), httpx.Timeout(60, read=0)])
+def test_a_bad_timeout_is_refused_at_construction(fake: FakeGateway, timeout: object) -> None:
+    with pytest.raises(ValueError, match="timeout"):
+        make(fake, timeout=timeout)
+
+
 @pytest.mark.parametrize(
     ("name", "value", "hint"),
     [

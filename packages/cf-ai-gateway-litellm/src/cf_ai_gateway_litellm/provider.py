@@ -15,6 +15,7 @@ import httpx
 import litellm
 import litellm.litellm_core_utils.default_encoding
 from cf_ai_gateway import ChatCall, ChatReply, Gateway, GatewayError
+from cf_ai_gateway.chat import check_timeout
 from litellm.llms.custom_llm import CustomLLM
 from litellm.types.utils import EmbeddingResponse, GenericStreamingChunk, ModelResponse
 
@@ -39,14 +40,6 @@ _CHECK_ERRORS = (GatewayError, ValueError, TypeError)
 _REGISTER_LOCK = threading.Lock()
 
 
-def _timeout_seconds(timeout: Any) -> float | None:
-    if isinstance(timeout, httpx.Timeout):
-        return timeout.read
-    if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0:
-        return float(timeout)
-    return None
-
-
 def _user(logging_obj: Any) -> str | None:
     """``user`` as the caller passed it: LiteLLM drops it from a custom provider's params but
     keeps it on the logging object; the built-in ``openai/`` route sends it."""
@@ -60,7 +53,9 @@ class _Prepared:
 
     __slots__ = ("call", "model", "target", "timeout")
 
-    def __init__(self, model: str, target: Target, call: ChatCall, timeout: float | None):
+    def __init__(
+        self, model: str, target: Target, call: ChatCall, timeout: float | httpx.Timeout | None
+    ):
         self.model = model  # as LiteLLM gave it (it prices and logs under this name)
         self.target = target
         self.call = call
@@ -209,10 +204,11 @@ class CloudflareAIGatewayLLM(CustomLLM):
                 fallback_models=params.fallback_models,
                 extra_headers=params.extra_headers or None,
             )
+            timeout = check_timeout(kw.get("timeout"))  # an httpx.Timeout is kept whole
         except _CHECK_ERRORS as err:
             raise litellm_error(err, model) from err
         ensure_priced(model, target.model)
-        return _Prepared(model, target, call, _timeout_seconds(kw.get("timeout")))
+        return _Prepared(model, target, call, timeout)
 
     def _response(self, prepared: _Prepared, reply: ChatReply) -> ModelResponse:
         response = model_response(reply)
@@ -301,7 +297,7 @@ class CloudflareAIGatewayLLM(CustomLLM):
         send = {
             "options": params.options,
             "extra_headers": params.extra_headers or None,
-            "timeout": _timeout_seconds(kw.get("timeout")),
+            "timeout": check_timeout(kw.get("timeout")),
         }
         return target, body, send
 

@@ -317,6 +317,23 @@ def test_timeout_is_honoured(provider: Any, double: GatewayDouble) -> None:
     complete(timeout=12)
 
 
+def test_an_httpx_timeout_bounds_every_operation(provider: Any, double: GatewayDouble) -> None:
+    # LiteLLM hands a custom provider the read part of an httpx.Timeout only (it keeps whole
+    # ones for its openai, azure and bedrock routes); that one bounds every operation
+    timeouts: list[Any] = []
+    double.respond = lambda request: timeouts.append(request.extensions["timeout"])
+    complete(timeout=httpx.Timeout(30.0, connect=2.0))
+    assert set(timeouts[-1].values()) == {30.0}
+
+
+def test_a_bad_timeout_is_a_bad_request_before_any_request(
+    provider: Any, double: GatewayDouble
+) -> None:
+    with pytest.raises(litellm.BadRequestError, match="timeout=-1"):
+        complete(timeout=-1)
+    assert double.seen == []
+
+
 # --- what comes back ----------------------------------------------------------------------------
 
 

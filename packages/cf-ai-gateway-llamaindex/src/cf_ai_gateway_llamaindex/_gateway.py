@@ -19,7 +19,7 @@ from typing import Any
 
 import cf_ai_gateway as cfg
 import httpx
-from cf_ai_gateway.chat import looks_like_credential
+from cf_ai_gateway.chat import check_timeout, looks_like_credential
 from llama_index.core.bridge.pydantic import (
     BaseModel,
     ConfigDict,
@@ -27,6 +27,7 @@ from llama_index.core.bridge.pydantic import (
     PrivateAttr,
     SecretStr,
     field_serializer,
+    field_validator,
 )
 
 __all__ = ["GatewayFields", "secret_value"]
@@ -86,12 +87,12 @@ class GatewayFields(BaseModel):
         description="Default cf_ai_gateway.GatewayOptions of every request (per call options "
         "are merged over them).",
     )
-    timeout: float | None = Field(
+    timeout: float | httpx.Timeout | None = Field(
         default=None,
-        gt=0,
         description="Seconds each network operation may wait (the core default: 120): "
         "connecting, each write, each read of the answer (between two chunks, not the whole "
-        "answer), a free pooled connection. Not a bound on the call: see deadline.",
+        "answer), a free pooled connection; or an httpx.Timeout setting each. Not a bound on "
+        "the call: see deadline.",
     )
     deadline: float | None = Field(
         default=None,
@@ -114,6 +115,16 @@ class GatewayFields(BaseModel):
 
     _gateway: cfg.Gateway | None = PrivateAttr(default=None)
     _pairs: _ClientPairs = PrivateAttr(default_factory=_ClientPairs)
+
+    @field_validator("timeout", mode="before")
+    @classmethod
+    def _check_timeout(cls, value: Any) -> Any:
+        return check_timeout(value)
+
+    @field_serializer("timeout")
+    def _plain_timeout(self, value: float | httpx.Timeout | None) -> Any:
+        """An ``httpx.Timeout`` as its ``as_dict()`` (read back by the validator)."""
+        return value.as_dict() if isinstance(value, httpx.Timeout) else value
 
     @field_serializer("gateway_options")
     def _plain_options(self, options: cfg.GatewayOptions | None) -> dict[str, Any] | None:

@@ -86,6 +86,9 @@ def test_missing_gateway_is_the_core_config_error() -> None:
         ({"fallback_models": ["dynamic/route"]}, ValueError, "fallback_models"),
         ({"surface": "rest", "api_key": "sk-x"}, ValueError, "surface='rest'"),
         ({"gateway_url": "https://example.com/v1/other/gw"}, ValueError, "gateway="),
+        ({"timeout": 0}, ValueError, "timeout=0"),
+        ({"timeout": "60"}, ValueError, "timeout='60'"),
+        ({"timeout": httpx.Timeout(60, connect=-1)}, ValueError, "timeout.connect=-1"),
     ],
 )
 def test_bad_values_fail_at_construction(kwargs: dict[str, Any], error: type, match: str) -> None:
@@ -155,6 +158,15 @@ def test_from_dict_rebuilds_the_same_gateway() -> None:
     again = CloudflareAIGatewayLLM.from_dict(data)
     assert (again.account_id, again.gateway_id) == ("acc", "gw")
     assert again.gateway_options == GatewayOptions(cache_ttl=60)
+
+
+def test_an_httpx_timeout_sets_each_operation_and_round_trips(double: GatewayDouble) -> None:
+    timeout = httpx.Timeout(60.0, connect=5.0)
+    llm = make(double, timeout=timeout)
+    assert llm._sync_client("compat").timeout == timeout
+    data = json.loads(llm.to_json())
+    assert data["timeout"] == timeout.as_dict()
+    assert CloudflareAIGatewayLLM.from_dict(data).timeout == timeout
 
 
 # --- requests ----------------------------------------------------------------------------------

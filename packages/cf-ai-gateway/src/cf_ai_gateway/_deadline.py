@@ -30,7 +30,7 @@ import contextlib
 import math
 import ssl
 import time
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Iterable, Mapping
 from contextvars import ContextVar
 from dataclasses import replace
 from typing import Any, TypeVar
@@ -44,6 +44,7 @@ __all__ = [
     "NO_DEADLINE",
     "Deadline",
     "check_deadline_seconds",
+    "check_timeout",
     "owned_sync_client",
 ]
 
@@ -64,6 +65,41 @@ def check_deadline_seconds(value: object, name: str = "deadline") -> float | Non
         or value <= 0
     ):
         raise ValueError(f"{name}={value!r} must be a number of seconds > 0, or None")
+    return float(value)
+
+
+_TIMEOUT_PARTS = ("connect", "read", "write", "pool")
+
+
+def check_timeout(value: object, name: str = "timeout") -> float | httpx.Timeout | None:
+    """``value`` as httpx takes it: seconds (a float), an ``httpx.Timeout`` or ``None``; the
+    mapping ``httpx.Timeout.as_dict()`` gives (all four parts) becomes the ``httpx.Timeout``
+    again (a serialized model's settings round-trip). ``ValueError`` for anything else, a
+    number that is not finite and greater than zero included (``0`` would make every socket
+    fail at once), and for a part of an ``httpx.Timeout`` that is (a part may be ``None``: no
+    limit on that operation)."""
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        if set(value) != set(_TIMEOUT_PARTS):
+            raise ValueError(
+                f"{name} as a mapping must have exactly the keys {', '.join(_TIMEOUT_PARTS)} "
+                f"(as httpx.Timeout.as_dict() gives them), not {sorted(map(str, value))}"
+            )
+        value = httpx.Timeout(**{part: value[part] for part in _TIMEOUT_PARTS})
+    if isinstance(value, httpx.Timeout):
+        for part in _TIMEOUT_PARTS:
+            check_deadline_seconds(getattr(value, part), f"{name}.{part}")
+        return value
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise ValueError(
+            f"{name}={value!r} must be a number of seconds > 0, an httpx.Timeout, or None"
+        )
     return float(value)
 
 

@@ -39,6 +39,7 @@ from typing import Any
 
 from . import wire
 from ._credentials import looks_like_credential
+from ._deadline import check_timeout
 from ._streams import destreamed_chunk
 from .errors import InvalidResponseError
 from .options import GatewayOptions, InvalidOptionError
@@ -57,6 +58,7 @@ __all__ = [
     "ToolCallDelta",
     "Usage",
     "check_fallback_model",
+    "check_timeout",
     "function_tool",
     "json_schema_response_format",
     "looks_like_credential",
@@ -71,6 +73,11 @@ __all__ = [
 # --- credentials never travel in a body -----------------------------------------------------
 # ``looks_like_credential`` (re-exported here for the adapters) refuses credential-shaped
 # parameter and body key names before they can reach a request body, a log or a repr.
+
+
+# --- timeouts --------------------------------------------------------------------------------
+# ``check_timeout`` (re-exported here for the adapters): seconds, an ``httpx.Timeout`` or its
+# ``as_dict()`` form, checked before any request, as every client and model takes ``timeout``.
 
 
 # --- gateway options that arrived as raw headers -------------------------------------------

@@ -18,7 +18,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
-from ._deadline import NO_DEADLINE, Deadline, check_deadline_seconds, owned_sync_client
+from ._deadline import (
+    NO_DEADLINE,
+    Deadline,
+    check_deadline_seconds,
+    check_timeout,
+    owned_sync_client,
+)
 from ._requests import PreparedRequest, RequestBuilder
 from ._responses import (
     DEFAULT_MAX_EVENT_BYTES,
@@ -108,11 +114,19 @@ class _ClientBase:
             secret_headers=secret_headers,
         )
         self.retry = retry if retry is not None else RetryPolicy()
+        timeout = check_timeout(timeout)
         self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         self.deadline = check_deadline_seconds(deadline)
         """Seconds one call may take in total (``None``: no bound beyond ``timeout``)."""
         self.max_response_bytes = check_limit(max_response_bytes, "max_response_bytes")
         self.max_event_bytes = check_limit(max_event_bytes, "max_event_bytes")
+
+    def _timeout(self, timeout: float | httpx.Timeout | None) -> httpx.Timeout:
+        """The timeouts of one call: ``timeout=`` of the call, else the client's."""
+        if timeout is None:
+            return self.timeout
+        checked = check_timeout(timeout)
+        return checked if isinstance(checked, httpx.Timeout) else httpx.Timeout(checked)
 
     def _deadline(self, deadline: float | None) -> Deadline:
         """The deadline of one call: ``deadline=`` of the call, else the client's."""
@@ -162,14 +176,10 @@ class _ClientBase:
         )
 
     def _request(
-        self, client: httpx.Client | httpx.AsyncClient, req: PreparedRequest, timeout: float | None
+        self, client: httpx.Client | httpx.AsyncClient, req: PreparedRequest, timeout: httpx.Timeout
     ) -> httpx.Request:
         return client.build_request(
-            req.method,
-            req.url,
-            headers=req.headers,
-            json=req.json,
-            timeout=httpx.Timeout(timeout) if timeout is not None else self.timeout,
+            req.method, req.url, headers=req.headers, json=req.json, timeout=timeout
         )
 
 
@@ -183,9 +193,10 @@ class GatewayClient(_ClientBase):
       Checked here: a key with a line break or a non-ASCII character is refused (the message
       never shows it).
     - ``timeout``: seconds httpx waits for each network operation (connect, each write, each
-      read, a pooled connection): not the whole call. ``deadline``: seconds one call may take
-      in total, every retry, backoff and (for a stream) the whole stream included; ``None``
-      (the default) sets no such bound. Both can be given per call too.
+      read, a pooled connection), or an ``httpx.Timeout`` setting each: not the whole call.
+      ``deadline``: seconds one call may take in total, every retry, backoff and (for a
+      stream) the whole stream included; ``None`` (the default) sets no such bound. Both can
+      be given per call too. Either one that is not a number > 0 is refused here.
     - ``retry``: the client-side :class:`RetryPolicy`; ``http_client``: your own
       ``httpx.Client`` (not closed by us).
     - ``max_response_bytes`` (64 MiB) / ``max_event_bytes`` (8 MiB): the largest answer,
@@ -239,7 +250,7 @@ class GatewayClient(_ClientBase):
         self.close()
 
     def _send(
-        self, req: PreparedRequest, *, stream: bool, timeout: float | None, deadline: Deadline
+        self, req: PreparedRequest, *, stream: bool, timeout: httpx.Timeout, deadline: Deadline
     ) -> httpx.Response:
         """The shared retry flow with blocking I/O; a 2xx response is returned open when
         ``stream``, else read (bounded) and closed."""
@@ -255,20 +266,27 @@ class GatewayClient(_ClientBase):
         )
 
     def _json(
-        self, req: PreparedRequest, timeout: float | None, deadline: float | None = None
+        self,
+        req: PreparedRequest,
+        timeout: float | httpx.Timeout | None,
+        deadline: float | None = None,
     ) -> GatewayResult:
-        response = self._send(req, stream=False, timeout=timeout, deadline=self._deadline(deadline))
+        response = self._send(
+            req, stream=False, timeout=self._timeout(timeout), deadline=self._deadline(deadline)
+        )
         return read_result(req, response)
 
     def _open_stream(
-        self, req: PreparedRequest, timeout: float | None, deadline: float | None
+        self, req: PreparedRequest, timeout: float | httpx.Timeout | None, deadline: float | None
     ) -> ChatCompletionStream:
         """Send a streamed request; the response is closed if anything fails before the
         stream object owns it."""
         from ._streams import ChatCompletionStream
 
         call_deadline = self._deadline(deadline)
-        response = self._send(req, stream=True, timeout=timeout, deadline=call_deadline)
+        response = self._send(
+            req, stream=True, timeout=self._timeout(timeout), deadline=call_deadline
+        )
         try:
             return self._stream(ChatCompletionStream, response, req, call_deadline)
         except BaseException:
@@ -283,7 +301,7 @@ class GatewayClient(_ClientBase):
         surface: Surface | None = None,
         api_key: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         deadline: float | None = None,
     ) -> GatewayResult:
         """POST an OpenAI-schema chat completion; ``result.data`` is the response dict."""
@@ -305,7 +323,7 @@ class GatewayClient(_ClientBase):
         surface: Surface | None = None,
         api_key: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         deadline: float | None = None,
     ) -> ChatCompletionStream:
         """Start a streamed chat completion; returns once response headers have arrived.
@@ -327,7 +345,7 @@ class GatewayClient(_ClientBase):
         options: GatewayOptions | None = None,
         api_key: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         deadline: float | None = None,
     ) -> GatewayResult:
         """POST an OpenAI-schema embeddings request on the provider-native path."""
@@ -342,7 +360,7 @@ class GatewayClient(_ClientBase):
         *,
         options: GatewayOptions | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         deadline: float | None = None,
     ) -> GatewayResult:
         """POST a universal request; the gateway falls back server-side (``info.step``)."""
@@ -352,7 +370,11 @@ class GatewayClient(_ClientBase):
     # --- the adapter kit: chat with server-side fallbacks -----------------------------------
 
     def chat(
-        self, call: ChatCall, *, timeout: float | None = None, deadline: float | None = None
+        self,
+        call: ChatCall,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        deadline: float | None = None,
     ) -> ChatReply:
         """Answer a :class:`~cf_ai_gateway.chat.ChatCall`: on this client's surface, or
         through the universal endpoint when the call has ``fallback_models``."""
@@ -362,7 +384,11 @@ class GatewayClient(_ClientBase):
         return ChatReply.from_response(call, result.data, result.info)
 
     def stream_chat(
-        self, call: ChatCall, *, timeout: float | None = None, deadline: float | None = None
+        self,
+        call: ChatCall,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        deadline: float | None = None,
     ) -> ChatStream:
         """Stream a :class:`~cf_ai_gateway.chat.ChatCall` as ``ChatDelta`` objects. With
         ``fallback_models`` the universal endpoint answers in one piece: one delta."""
@@ -423,7 +449,7 @@ class AsyncGatewayClient(_ClientBase):
         await self.aclose()
 
     async def _send(
-        self, req: PreparedRequest, *, stream: bool, timeout: float | None, deadline: Deadline
+        self, req: PreparedRequest, *, stream: bool, timeout: httpx.Timeout, deadline: Deadline
     ) -> httpx.Response:
         """The shared retry flow with async I/O; a 2xx response is returned open when
         ``stream``, else read (bounded) and closed."""
@@ -440,22 +466,27 @@ class AsyncGatewayClient(_ClientBase):
         )
 
     async def _json(
-        self, req: PreparedRequest, timeout: float | None, deadline: float | None = None
+        self,
+        req: PreparedRequest,
+        timeout: float | httpx.Timeout | None,
+        deadline: float | None = None,
     ) -> GatewayResult:
         response = await self._send(
-            req, stream=False, timeout=timeout, deadline=self._deadline(deadline)
+            req, stream=False, timeout=self._timeout(timeout), deadline=self._deadline(deadline)
         )
         return read_result(req, response)
 
     async def _open_stream(
-        self, req: PreparedRequest, timeout: float | None, deadline: float | None
+        self, req: PreparedRequest, timeout: float | httpx.Timeout | None, deadline: float | None
     ) -> AsyncChatCompletionStream:
         """Send a streamed request; the response is closed if anything fails before the
         stream object owns it."""
         from ._streams import AsyncChatCompletionStream
 
         call_deadline = self._deadline(deadline)
-        response = await self._send(req, stream=True, timeout=timeout, deadline=call_deadline)
+        response = await self._send(
+            req, stream=True, timeout=self._timeout(timeout), deadline=call_deadline
+        )
         try:
             return self._stream(AsyncChatCompletionStream, response, req, call_deadline)
         except BaseException:
@@ -470,7 +501,7 @@ class AsyncGatewayClient(_ClientBase):
         surface: Surface | None = None,
         api_key: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         deadline: float | None = None,
     ) -> GatewayResult:
         """Async :meth:`GatewayClient.chat_completions`."""
@@ -492,7 +523,7 @@ class AsyncGatewayClient(_ClientBase):
         surface: Surface | None = None,
         api_key: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         deadline: float | None = None,
     ) -> AsyncChatCompletionStream:
         """Async :meth:`GatewayClient.stream_chat_completions` (``await`` it, then
@@ -514,7 +545,7 @@ class AsyncGatewayClient(_ClientBase):
         options: GatewayOptions | None = None,
         api_key: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         deadline: float | None = None,
     ) -> GatewayResult:
         """Async :meth:`GatewayClient.embeddings`."""
@@ -529,7 +560,7 @@ class AsyncGatewayClient(_ClientBase):
         *,
         options: GatewayOptions | None = None,
         extra_headers: Mapping[str, str] | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         deadline: float | None = None,
     ) -> GatewayResult:
         """Async :meth:`GatewayClient.universal`."""
@@ -539,7 +570,11 @@ class AsyncGatewayClient(_ClientBase):
     # --- the adapter kit: chat with server-side fallbacks -----------------------------------
 
     async def chat(
-        self, call: ChatCall, *, timeout: float | None = None, deadline: float | None = None
+        self,
+        call: ChatCall,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        deadline: float | None = None,
     ) -> ChatReply:
         """Async :meth:`GatewayClient.chat`."""
         from .chat import ChatReply
@@ -548,7 +583,11 @@ class AsyncGatewayClient(_ClientBase):
         return ChatReply.from_response(call, result.data, result.info)
 
     async def stream_chat(
-        self, call: ChatCall, *, timeout: float | None = None, deadline: float | None = None
+        self,
+        call: ChatCall,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        deadline: float | None = None,
     ) -> AsyncChatStream:
         """Async :meth:`GatewayClient.stream_chat` (``await`` it, then ``async for``)."""
         from .chat import AsyncChatStream, async_stream_of_reply

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from ._deadline import check_deadline_seconds
+from ._deadline import check_deadline_seconds, check_timeout
 from .client import DEFAULT_TIMEOUT, AsyncGatewayClient, GatewayClient
 from .config import Gateway
 from .retry import RetryPolicy
@@ -58,14 +58,15 @@ class ClientConfig:
 
     ``api_key`` is the provider key (``None``: BYOK / Unified Billing); it never appears in
     ``repr``. ``timeout`` is seconds httpx waits for each network operation (connect, each
-    write, each read; ``None``: the core default), ``deadline`` seconds one call may take in
-    total (``None``: no such bound).
+    write, each read), or an ``httpx.Timeout`` setting each one (``None``: the core default);
+    ``deadline`` seconds one call may take in total (``None``: no such bound).
     """
 
     gateway: Gateway
     surface: Surface = "compat"
     api_key: str | None = field(default=None, repr=False)
-    timeout: float | None = None
+    timeout: float | httpx.Timeout | None = field(default=None, hash=False)
+    """(Left out of the hash, as ``httpx.Timeout`` has none; equality still compares it.)"""
     max_retries: int = 2
     default_headers: tuple[tuple[str, str], ...] = ()
     deadline: float | None = None
@@ -82,6 +83,7 @@ class ClientConfig:
         ):
             raise ValueError(f"max_retries={self.max_retries!r} must be an integer >= 0")
         check_deadline_seconds(self.deadline)
+        object.__setattr__(self, "timeout", check_timeout(self.timeout))
 
     def client_kwargs(self) -> dict[str, Any]:
         return {
