@@ -1,5 +1,6 @@
 """The official ``google-genai`` SDK, unchanged, at ``{gateway}/google-ai-studio`` (both API
-versions): generate, stream, embed, function calling, JSON output, and its errors."""
+versions): generate, stream, count tokens, embed, function calling, JSON output, and its
+errors."""
 
 from __future__ import annotations
 
@@ -38,6 +39,12 @@ def test_generate_and_stream(client: Any, emulator: Any, gateway_id: str) -> Non
     assert [(log["tokens_in"], log["tokens_out"]) for log in logs] == [
         (usage.prompt_token_count, usage.candidates_token_count)
     ] * 2
+
+
+def test_count_tokens(client: Any) -> None:
+    counted = client.models.count_tokens(model=MODEL, contents="Hello Gemini")
+    generated = client.models.generate_content(model=MODEL, contents="Hello Gemini")
+    assert counted.total_tokens == generated.usage_metadata.prompt_token_count > 0
 
 
 def test_embed(client: Any) -> None:

@@ -199,6 +199,26 @@ async def test_google_generate_stream_and_embed(emu: Emu, version: str) -> None:
     )
 
 
+async def test_google_count_tokens_counts_as_generate_does(emu: Emu) -> None:
+    base = f"{GW}/google-ai-studio/v1beta/models/gemini-2.5-flash"
+    generated = (await emu.post(f"{base}:generateContent", GEMINI)).json()
+    prompt_tokens = generated["usageMetadata"]["promptTokenCount"]
+    r = await emu.post(f"{base}:countTokens", GEMINI)
+    assert r.json() == {
+        "totalTokens": prompt_tokens,
+        "promptTokensDetails": [{"modality": "TEXT", "tokenCount": prompt_tokens}],
+    }
+    system = {"systemInstruction": {"parts": [{"text": "Be brief and kind"}]}}
+    whole = {"generateContentRequest": {"model": "models/gemini-2.5-flash", **GEMINI, **system}}
+    r = await emu.post(f"{base}:countTokens", whole)
+    assert r.json()["totalTokens"] > prompt_tokens  # the system instruction counts too
+    r = await emu.post(f"{base}:countTokens", {"contents": []})
+    assert (r.status_code, r.json()["error"]["status"]) == (400, "INVALID_ARGUMENT")
+    logs = emu.state.logs(ACCOUNT, "demo")
+    counts = [log for log in logs if log["path"].endswith(":countTokens")]
+    assert [log["tokens_out"] for log in counts] == [0, 0, 0]  # counting uses no tokens
+
+
 async def test_google_function_calls_json_and_errors(emu: Emu) -> None:
     tools = [
         {

@@ -1,6 +1,6 @@
 """Google AI Studio (Gemini API): ``{v1,v1beta}/models/{model}:generateContent``,
-``:streamGenerateContent`` (server-sent events, as with ``?alt=sse``), ``:embedContent`` and
-``:batchEmbedContents``.
+``:streamGenerateContent`` (server-sent events, as with ``?alt=sse``), ``:countTokens``,
+``:embedContent`` and ``:batchEmbedContents``.
 
 The model and streaming live in the URL, not in the body (``target``). Request fields are
 accepted in both JSON spellings the API takes (``systemInstruction`` and
@@ -15,7 +15,9 @@ accepted in both JSON spellings the API takes (``systemInstruction`` and
 Answers: ``candidates[].content.parts`` (``text`` or ``functionCall``), ``finishReason``
 (``STOP`` / ``MAX_TOKENS``) and ``usageMetadata``; streams send the same shape in pieces, the
 last one with the finish reason and the whole usage (no terminator). Embeddings:
-``{"embedding": {"values": [...]}}`` or ``{"embeddings": [...]}``. Errors:
+``{"embedding": {"values": [...]}}`` or ``{"embeddings": [...]}``. Token counts:
+``{"totalTokens": n, "promptTokensDetails": [...]}`` for ``contents`` or a whole
+``generateContentRequest``, counted as ``:generateContent`` counts its prompt. Errors:
 ``{"error": {"code", "message", "status"}}``.
 """
 
@@ -30,6 +32,7 @@ from .. import engine
 from ..neutral import (
     ChatAnswer,
     ChatRequest,
+    CountRequest,
     EmbeddingsAnswer,
     EmbeddingsRequest,
     FailureKind,
@@ -37,6 +40,7 @@ from ..neutral import (
     Message,
     MockFailure,
     ResponseFormat,
+    TokenCount,
     Tool,
     ToolChoice,
     Usage,
@@ -45,7 +49,14 @@ from ..text import count_tokens, digest
 from . import sse
 from .base import EndpointKind, RenderedStream, Schema, Target
 
-__all__ = ["GOOGLE_EMBEDDINGS", "GOOGLE_GENERATE", "GoogleEmbeddings", "GoogleGenerateContent"]
+__all__ = [
+    "GOOGLE_COUNT_TOKENS",
+    "GOOGLE_EMBEDDINGS",
+    "GOOGLE_GENERATE",
+    "GoogleCountTokens",
+    "GoogleEmbeddings",
+    "GoogleGenerateContent",
+]
 
 _MODEL_IN_PATH = re.compile(r"(?:^|/)models/(?P<model>[^/:]+):(?P<verb>\w+)$")
 _FINISH: dict[Finish, str] = {"stop": "STOP", "length": "MAX_TOKENS", "tool_call": "STOP"}
@@ -220,8 +231,50 @@ class GoogleEmbeddings(Schema[EmbeddingsRequest, EmbeddingsAnswer]):
         return render_error(failure)
 
 
+class GoogleCountTokens(Schema[CountRequest, TokenCount]):
+    """``models/{model}:countTokens``: ``contents``, or a whole ``generateContentRequest``
+    (system instruction and tools counted too), counted as ``:generateContent`` counts its
+    prompt."""
+
+    name = "google-count-tokens"
+    kind: EndpointKind = "other"
+
+    def target(self, path: str, body: Mapping[str, Any]) -> Target:
+        return _path_target(path, body)
+
+    def parse_request(self, body: Mapping[str, Any], *, target: Target) -> CountRequest:
+        inner = _field(body, "generateContentRequest")
+        source = inner if isinstance(inner, Mapping) else body
+        contents = _checked_contents(source)
+        _messages(_field(source, "systemInstruction"), contents)  # refuses what generate would
+        return CountRequest(
+            model=target.model, raw=body, prompt_tokens=_prompt_tokens(source, contents)
+        )
+
+    def render_answer(
+        self, request: CountRequest, answer: TokenCount, *, created: int
+    ) -> dict[str, Any]:
+        total = answer.usage.input_tokens
+        return {
+            "totalTokens": total,
+            "promptTokensDetails": [{"modality": "TEXT", "tokenCount": total}],
+        }
+
+    def render_stream(
+        self, request: CountRequest, answer: TokenCount, *, created: int
+    ) -> RenderedStream:
+        raise TypeError("token counts are never streamed")
+
+    def read_usage(self, content: bytes, *, streamed: bool) -> Usage:
+        return Usage(0, 0)  # counting tokens uses none
+
+    def render_error(self, failure: MockFailure) -> dict[str, Any]:
+        return render_error(failure)
+
+
 GOOGLE_GENERATE = GoogleGenerateContent()
 GOOGLE_EMBEDDINGS = GoogleEmbeddings()
+GOOGLE_COUNT_TOKENS = GoogleCountTokens()
 
 
 # --- requests --------------------------------------------------------------------------------

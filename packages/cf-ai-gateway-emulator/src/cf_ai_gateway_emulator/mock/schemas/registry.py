@@ -30,7 +30,7 @@ from cf_ai_gateway.providers import Provider, get_provider
 
 from .anthropic_messages import ANTHROPIC_COUNT_TOKENS, ANTHROPIC_MESSAGES
 from .base import Schema
-from .google_ai_studio import GOOGLE_EMBEDDINGS, GOOGLE_GENERATE
+from .google_ai_studio import GOOGLE_COUNT_TOKENS, GOOGLE_EMBEDDINGS, GOOGLE_GENERATE
 from .openai_chat import OPENAI_CHAT
 from .openai_embeddings import OPENAI_EMBEDDINGS
 from .openai_responses import OPENAI_RESPONSES
@@ -97,6 +97,7 @@ BINDINGS: tuple[Binding, ...] = (
     Binding(ANTHROPIC_COUNT_TOKENS, "v1/messages/count_tokens", provider="anthropic"),
     Binding(GOOGLE_GENERATE, "v1*/models/*:generateContent", provider="google-ai-studio"),
     Binding(GOOGLE_GENERATE, "v1*/models/*:streamGenerateContent", provider="google-ai-studio"),
+    Binding(GOOGLE_COUNT_TOKENS, "v1*/models/*:countTokens", provider="google-ai-studio"),
     Binding(GOOGLE_EMBEDDINGS, "v1*/models/*:embedContent", provider="google-ai-studio"),
     Binding(GOOGLE_EMBEDDINGS, "v1*/models/*:batchEmbedContents", provider="google-ai-studio"),
     Binding(WORKERS_AI_EMBEDDINGS, "@cf/baai/*", provider="workers-ai"),
