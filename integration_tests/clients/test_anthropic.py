@@ -1,6 +1,6 @@
 """The official ``anthropic`` SDK, unchanged, at ``{gateway}/anthropic`` and at the REST API:
-``messages.create``, ``messages.stream``, a tool-use round trip, ``count_tokens`` and the SDK's
-own errors."""
+``messages.create``, ``messages.stream``, a tool-use round trip, stop sequences,
+``count_tokens`` and the SDK's own errors."""
 
 from __future__ import annotations
 
@@ -68,6 +68,18 @@ def test_tool_use_round_trip(sdk: Any) -> None:
     ) as stream:
         streamed = stream.get_final_message()
     assert [(b.type, b.input) for b in streamed.content] == [("tool_use", use.input)]
+
+
+def test_a_stop_sequence_is_reported(sdk: Any) -> None:
+    ask = {"model": MODEL, "max_tokens": 1024, "messages": MESSAGES, "stop_sequences": ["You"]}
+    message = sdk.messages.create(**ask)
+    assert (message.stop_reason, message.stop_sequence) == ("stop_sequence", "You")
+    assert "You" not in message.content[0].text
+    with sdk.messages.stream(**ask) as stream:
+        final = stream.get_final_message()
+    assert (final.stop_reason, final.stop_sequence) == ("stop_sequence", "You")
+    plain = sdk.messages.create(model=MODEL, max_tokens=1024, messages=MESSAGES)
+    assert (plain.stop_reason, plain.stop_sequence) == ("end_turn", None)
 
 
 def test_count_tokens(sdk: Any) -> None:

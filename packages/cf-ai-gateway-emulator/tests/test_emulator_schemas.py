@@ -144,6 +144,22 @@ async def test_anthropic_tool_use_and_tool_result(emu: Emu) -> None:
     assert json.loads(partial) == {"location": "Paris"}
 
 
+async def test_anthropic_stop_sequences(emu: Emu) -> None:
+    url = f"{GW}/anthropic/v1/messages"
+    r = await emu.post(url, anthropic(stop_sequences=["nowhere", "You", "Hello"]))
+    data = r.json()
+    # the first one in the text ends it, whatever the order of the list
+    assert (data["stop_reason"], data["stop_sequence"]) == ("stop_sequence", "Hello")
+    assert data["content"][0]["text"] == ""
+    whole = (await emu.post(url, anthropic())).json()["content"][0]["text"]
+    r = await emu.post(url, anthropic(stop_sequences=["You"]))
+    assert r.json()["content"][0]["text"] == whole[: whole.index("You")]
+    r = await emu.post(url, anthropic(stop_sequences=["You"], max_tokens=2))
+    assert (r.json()["stop_reason"], r.json()["stop_sequence"]) == ("max_tokens", None)
+    r = await emu.post(url, anthropic(stop_sequences=["nowhere"]))
+    assert (r.json()["stop_reason"], r.json()["stop_sequence"]) == ("end_turn", None)
+
+
 async def test_anthropic_count_tokens_and_errors(emu: Emu) -> None:
     r = await emu.post(f"{GW}/anthropic/v1/messages/count_tokens", anthropic())
     assert r.json() == {"input_tokens": 5}

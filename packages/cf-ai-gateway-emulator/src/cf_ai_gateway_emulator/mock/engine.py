@@ -187,6 +187,7 @@ def answer_chat(request: ChatRequest, *, seed: int = 0, max_answer_tokens: int =
     completion_tokens = 0
     for index in range(request.choice_count):
         finish: Finish
+        stopped_by: str | None = None
         if calls:
             choices.append(ChatChoice(None, calls, "tool_call"))
             completion_tokens += sum(
@@ -201,9 +202,9 @@ def answer_chat(request: ChatRequest, *, seed: int = 0, max_answer_tokens: int =
             finish = "stop"
         else:
             text = _text_answer(messages, seed, index)
-            text, _ = _truncate(text, (), max_answer_tokens)
-            text, finish = _truncate(text, request.stop, request.max_tokens)
-        choices.append(ChatChoice(text, (), finish))
+            text, _, _ = _truncate(text, (), max_answer_tokens)
+            text, finish, stopped_by = _truncate(text, request.stop, request.max_tokens)
+        choices.append(ChatChoice(text, (), finish, stopped_by))
         completion_tokens += len(word_pieces(text))
     return ChatAnswer(tuple(choices), Usage(request.prompt_tokens, completion_tokens))
 
@@ -425,17 +426,18 @@ def _json_object_answer(text: str) -> dict[str, Any]:
     return {"answer": snippet(text) or "42"}
 
 
-def _truncate(text: str, stops: Sequence[str], limit: int | None) -> tuple[str, Finish]:
-    finish: Finish = "stop"
-    cut = min((text.find(s) for s in stops if s and s in text), default=-1)
-    if cut >= 0:
-        text = text[:cut]
+def _truncate(text: str, stops: Sequence[str], limit: int | None) -> tuple[str, Finish, str | None]:
+    """``text`` cut before the first stop string in it, then to ``limit`` tokens: the text,
+    why it ended, and the stop string that ended it (``None`` when none did)."""
+    found = [(text.find(s), s) for s in stops if s and s in text]
+    stopped_by = min(found)[1] if found else None
+    if stopped_by is not None:
+        text = text[: text.find(stopped_by)]
     if limit is not None:
         pieces = word_pieces(text)
         if len(pieces) > limit:
-            text = "".join(pieces[:limit]).rstrip()
-            finish = "length"
-    return text, finish
+            return "".join(pieces[:limit]).rstrip(), "length", None
+    return text, "stop", stopped_by
 
 
 # --- embeddings ------------------------------------------------------------------------------

@@ -170,6 +170,8 @@ class ChatChoice:
     text: str | None
     tool_calls: tuple[ToolCall, ...]
     finish: Finish
+    stop_sequence: str | None = None
+    """The stop string that ended ``text`` (``finish`` is ``"stop"``); Anthropic reports it."""
 
 
 @dataclass(frozen=True)

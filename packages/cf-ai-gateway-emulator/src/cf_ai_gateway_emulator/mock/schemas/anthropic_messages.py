@@ -8,7 +8,8 @@ A ``tool_result`` block is a ``tool`` message for the engine, named after the ``
 answers. Ids are hashes of the request (``msg_...``, ``toolu_...``).
 
 Answers: ``{"type": "message", "content": [text or tool_use blocks], "stop_reason":
-"end_turn" | "max_tokens" | "tool_use", "usage": {"input_tokens", "output_tokens", ...}}``.
+"end_turn" | "max_tokens" | "tool_use" | "stop_sequence", "stop_sequence": the string that
+ended the text or null, "usage": {"input_tokens", "output_tokens", ...}}``.
 Streams: ``message_start`` (with the input tokens), ``content_block_start``, ``ping``,
 ``content_block_delta`` (``text_delta`` / ``input_json_delta``), ``content_block_stop``,
 ``message_delta`` (stop reason and output tokens), ``message_stop``. Errors:
@@ -26,6 +27,7 @@ from cf_ai_gateway import wire
 from .. import engine
 from ..neutral import (
     ChatAnswer,
+    ChatChoice,
     ChatRequest,
     CountRequest,
     FailureKind,
@@ -123,8 +125,7 @@ class AnthropicMessages(Schema[ChatRequest, ChatAnswer]):
         return {
             **_message_head(request),
             "content": _blocks(request, choice.text, choice.tool_calls),
-            "stop_reason": _STOP[choice.finish],
-            "stop_sequence": None,
+            **_stop(choice),
             "usage": _usage(answer.usage),
         }
 
@@ -161,7 +162,7 @@ class AnthropicMessages(Schema[ChatRequest, ChatAnswer]):
                 )
             events.append(_block_stop(index))
             index += 1
-        delta = {"stop_reason": _STOP[choice.finish], "stop_sequence": None}
+        delta = _stop(choice)
         events.append(
             sse.event(
                 {
@@ -211,6 +212,14 @@ class AnthropicCountTokens(Schema[CountRequest, TokenCount]):
 
     def render_error(self, failure: MockFailure) -> dict[str, Any]:
         return render_error(failure)
+
+
+def _stop(choice: ChatChoice) -> dict[str, Any]:
+    """``stop_reason`` and ``stop_sequence``: ``"stop_sequence"`` and the string when one of
+    the request's ``stop_sequences`` ended the text."""
+    if choice.stop_sequence is not None:
+        return {"stop_reason": "stop_sequence", "stop_sequence": choice.stop_sequence}
+    return {"stop_reason": _STOP[choice.finish], "stop_sequence": None}
 
 
 ANTHROPIC_MESSAGES = AnthropicMessages()
