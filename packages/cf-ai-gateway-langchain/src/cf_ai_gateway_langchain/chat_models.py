@@ -721,6 +721,38 @@ class ChatCloudflareAIGateway(BaseChatModel, GatewaySettings):
         finally:
             await chunks.aclose()  # type: ignore[attr-defined]
 
+    def _generate_with_cache(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        # generate() and every path through it: when the call streams, langchain-core calls
+        # _stream without the run manager it holds here, so its run id goes by _RUN_ID
+        if not self.run_id_as_event_id or run_manager is None:
+            return super()._generate_with_cache(messages, stop, run_manager, **kwargs)
+        token = _RUN_ID.set(run_manager.run_id)
+        try:
+            return super()._generate_with_cache(messages, stop, run_manager, **kwargs)
+        finally:
+            _RUN_ID.reset(token)
+
+    async def _agenerate_with_cache(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        if not self.run_id_as_event_id or run_manager is None:
+            return await super()._agenerate_with_cache(messages, stop, run_manager, **kwargs)
+        token = _RUN_ID.set(run_manager.run_id)
+        try:
+            return await super()._agenerate_with_cache(messages, stop, run_manager, **kwargs)
+        finally:
+            _RUN_ID.reset(token)
+
     # --- sync ---------------------------------------------------------------------------
 
     def _generate(

@@ -18,6 +18,7 @@ from cf_ai_gateway_langchain import ChatCloudflareAIGateway, CloudflareAIGateway
 from cf_ai_gateway_langchain._compat import HAS_PROFILE
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.load import dumpd, dumps
+from langchain_core.messages import HumanMessage
 from langchain_core.runnables import ConfigurableField
 from langchain_core.tools import tool
 from pydantic import BaseModel
@@ -468,6 +469,16 @@ async def test_run_id_on_every_path_langchain_starts_a_call() -> None:
     assert seen == [fake.last.headers["cf-aig-event-id"]]
     list(make(fake).stream("hi", config={"callbacks": [RunIds()]}))
     assert seen[-1] == fake.last.headers["cf-aig-event-id"]
+    # the legacy generate() and agenerate(): each prompt its own run, its run id its event id
+    prompts = [[HumanMessage("a")], [HumanMessage("b")]]
+    for streaming in (False, True):
+        seen.clear()
+        make(fake, streaming=streaming).generate(prompts, callbacks=[RunIds()])
+        assert seen == [r.headers["cf-aig-event-id"] for r in fake.requests[-2:]]
+        seen.clear()
+        await make(fake, streaming=streaming).agenerate(prompts, callbacks=[RunIds()])
+        assert sorted(seen) == sorted(r.headers["cf-aig-event-id"] for r in fake.requests[-2:])
+        assert len(set(seen)) == 2
 
 
 def test_interleaved_streams_keep_their_own_run_ids() -> None:
