@@ -41,7 +41,7 @@ from ..neutral import (
 )
 from ..text import count_tokens, digest
 from . import sse
-from .base import EndpointKind, RenderedStream, Schema, Target
+from .base import EndpointKind, RenderedStream, Schema, Target, TokenCountSchema
 
 __all__ = [
     "ANTHROPIC_COUNT_TOKENS",
@@ -183,12 +183,11 @@ class AnthropicMessages(Schema[ChatRequest, ChatAnswer]):
         return render_error(failure)
 
 
-class AnthropicCountTokens(Schema[CountRequest, TokenCount]):
+class AnthropicCountTokens(TokenCountSchema):
     """Anthropic's ``v1/messages/count_tokens``: ``{"input_tokens": n}``, counted as
     ``v1/messages`` counts a prompt."""
 
     name = "anthropic-count-tokens"
-    kind: EndpointKind = "other"
 
     def parse_request(self, body: Mapping[str, Any], *, target: Target) -> CountRequest:
         raw_messages = _checked_messages(body)
@@ -201,14 +200,6 @@ class AnthropicCountTokens(Schema[CountRequest, TokenCount]):
         self, request: CountRequest, answer: TokenCount, *, created: int
     ) -> dict[str, Any]:
         return {"input_tokens": answer.usage.input_tokens}
-
-    def render_stream(
-        self, request: CountRequest, answer: TokenCount, *, created: int
-    ) -> RenderedStream:
-        raise TypeError("token counts are never streamed")
-
-    def read_usage(self, content: bytes, *, streamed: bool) -> Usage:
-        return Usage(0, 0)  # counting tokens uses none
 
     def render_error(self, failure: MockFailure) -> dict[str, Any]:
         return render_error(failure)

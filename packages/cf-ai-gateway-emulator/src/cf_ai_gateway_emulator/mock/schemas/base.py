@@ -21,9 +21,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeVar
 
-from ..neutral import MockFailure, MockRequest, Usage
+from ..neutral import CountRequest, MockFailure, MockRequest, TokenCount, Usage
 
-__all__ = ["EndpointKind", "RenderedStream", "Schema", "Target", "body_target"]
+__all__ = ["EndpointKind", "RenderedStream", "Schema", "Target", "TokenCountSchema", "body_target"]
 
 EndpointKind = Literal["chat", "embeddings", "other"]
 
@@ -86,3 +86,18 @@ class Schema(Protocol[RequestT, AnswerT]):
     def render_error(self, failure: MockFailure) -> dict[str, Any]:
         """The provider's error body for ``failure`` (sent with ``failure.status``)."""
         ...
+
+
+class TokenCountSchema(Schema[CountRequest, TokenCount]):
+    """A token-counting endpoint (Anthropic's ``count_tokens``, Google's ``countTokens``):
+    never streamed, and counting uses no tokens."""
+
+    kind: EndpointKind = "other"
+
+    def render_stream(
+        self, request: CountRequest, answer: TokenCount, *, created: int
+    ) -> RenderedStream:
+        raise TypeError("token counts are never streamed")
+
+    def read_usage(self, content: bytes, *, streamed: bool) -> Usage:
+        return Usage(0, 0)

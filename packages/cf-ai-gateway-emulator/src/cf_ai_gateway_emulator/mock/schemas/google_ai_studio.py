@@ -47,7 +47,7 @@ from ..neutral import (
 )
 from ..text import count_tokens, digest
 from . import sse
-from .base import EndpointKind, RenderedStream, Schema, Target
+from .base import EndpointKind, RenderedStream, Schema, Target, TokenCountSchema
 
 __all__ = [
     "GOOGLE_COUNT_TOKENS",
@@ -231,13 +231,12 @@ class GoogleEmbeddings(Schema[EmbeddingsRequest, EmbeddingsAnswer]):
         return render_error(failure)
 
 
-class GoogleCountTokens(Schema[CountRequest, TokenCount]):
+class GoogleCountTokens(TokenCountSchema):
     """``models/{model}:countTokens``: ``contents``, or a whole ``generateContentRequest``
     (system instruction and tools counted too), counted as ``:generateContent`` counts its
     prompt."""
 
     name = "google-count-tokens"
-    kind: EndpointKind = "other"
 
     def target(self, path: str, body: Mapping[str, Any]) -> Target:
         return _path_target(path, body)
@@ -259,14 +258,6 @@ class GoogleCountTokens(Schema[CountRequest, TokenCount]):
             "totalTokens": total,
             "promptTokensDetails": [{"modality": "TEXT", "tokenCount": total}],
         }
-
-    def render_stream(
-        self, request: CountRequest, answer: TokenCount, *, created: int
-    ) -> RenderedStream:
-        raise TypeError("token counts are never streamed")
-
-    def read_usage(self, content: bytes, *, streamed: bool) -> Usage:
-        return Usage(0, 0)  # counting tokens uses none
 
     def render_error(self, failure: MockFailure) -> dict[str, Any]:
         return render_error(failure)
