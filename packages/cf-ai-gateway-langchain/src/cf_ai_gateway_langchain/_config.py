@@ -36,7 +36,7 @@ from cf_ai_gateway import (
     resolve_gateway,
 )
 from cf_ai_gateway import wire as _wire
-from cf_ai_gateway.chat import check_timeout, looks_like_credential
+from cf_ai_gateway.chat import check_deadline_seconds, check_timeout, looks_like_credential
 from langchain_core.utils import secret_from_env
 from pydantic import (
     AliasChoices,
@@ -169,7 +169,7 @@ class GatewaySettings(BaseModel):
     ``httpx.Timeout`` setting each, as ``ChatOpenAI`` takes it. It does not bound a call: a
     server sending a byte now and then can hold one as long as it likes. Use ``deadline`` for
     that."""
-    deadline: float | None = Field(default=None, gt=0)
+    deadline: float | None = None
     """Seconds one call may take in total, every retry and backoff included, and for a stream
     until its last chunk (``None``, the default: no such bound). Past it the call raises
     ``cf_ai_gateway.GatewayTimeoutError`` (also LangChain's ``ModelTimeoutError``)."""
@@ -239,6 +239,11 @@ class GatewaySettings(BaseModel):
     @classmethod
     def _check_timeout(cls, value: Any) -> Any:
         return check_timeout(value)
+
+    @field_validator("deadline", mode="before")
+    @classmethod
+    def _check_deadline(cls, value: Any) -> Any:
+        return check_deadline_seconds(value)
 
     @field_serializer("timeout")
     def _dump_timeout(self, value: float | httpx.Timeout | None) -> Any:

@@ -151,6 +151,13 @@ def test_a_bad_timeout_is_refused_at_construction(fake: FakeGateway, timeout: ob
         make(fake, timeout=timeout)
 
 
+@pytest.mark.parametrize("deadline", [0, -1, float("inf"), float("nan"), "30", True])
+def test_a_bad_deadline_is_refused_at_construction(fake: FakeGateway, deadline: object) -> None:
+    # (inf passed the field's own check and failed at the first call)
+    with pytest.raises(ValueError, match=r"deadline=.* must be a number of seconds > 0"):
+        make(fake, deadline=deadline)
+
+
 @pytest.mark.parametrize(
     ("name", "value", "hint"),
     [

@@ -19,7 +19,7 @@ from typing import Any
 
 import cf_ai_gateway as cfg
 import httpx
-from cf_ai_gateway.chat import check_timeout, looks_like_credential
+from cf_ai_gateway.chat import check_deadline_seconds, check_timeout, looks_like_credential
 from llama_index.core.bridge.pydantic import (
     BaseModel,
     ConfigDict,
@@ -96,7 +96,6 @@ class GatewayFields(BaseModel):
     )
     deadline: float | None = Field(
         default=None,
-        gt=0,
         description="Seconds one call may take in total, retries, backoff and a whole stream "
         "included (None, the default: no such bound); past it cf_ai_gateway.GatewayTimeoutError.",
     )
@@ -120,6 +119,11 @@ class GatewayFields(BaseModel):
     @classmethod
     def _check_timeout(cls, value: Any) -> Any:
         return check_timeout(value)
+
+    @field_validator("deadline", mode="before")
+    @classmethod
+    def _check_deadline(cls, value: Any) -> Any:
+        return check_deadline_seconds(value)
 
     @field_serializer("timeout")
     def _plain_timeout(self, value: float | httpx.Timeout | None) -> Any:

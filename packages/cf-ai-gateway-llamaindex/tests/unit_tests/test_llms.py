@@ -89,6 +89,8 @@ def test_missing_gateway_is_the_core_config_error() -> None:
         ({"timeout": 0}, ValueError, "timeout=0"),
         ({"timeout": "60"}, ValueError, "timeout='60'"),
         ({"timeout": httpx.Timeout(60, connect=-1)}, ValueError, "timeout.connect=-1"),
+        ({"deadline": float("inf")}, ValueError, "deadline=inf"),
+        ({"deadline": True}, ValueError, "deadline=True"),
     ],
 )
 def test_bad_values_fail_at_construction(kwargs: dict[str, Any], error: type, match: str) -> None:

@@ -39,7 +39,7 @@ from typing import Any
 
 from . import wire
 from ._credentials import looks_like_credential
-from ._deadline import check_timeout
+from ._deadline import check_deadline_seconds, check_timeout
 from ._streams import destreamed_chunk
 from .errors import InvalidResponseError
 from .options import GatewayOptions, InvalidOptionError
@@ -57,6 +57,7 @@ __all__ = [
     "ToolCall",
     "ToolCallDelta",
     "Usage",
+    "check_deadline_seconds",
     "check_fallback_model",
     "check_timeout",
     "function_tool",
@@ -75,9 +76,10 @@ __all__ = [
 # parameter and body key names before they can reach a request body, a log or a repr.
 
 
-# --- timeouts --------------------------------------------------------------------------------
-# ``check_timeout`` (re-exported here for the adapters): seconds, an ``httpx.Timeout`` or its
-# ``as_dict()`` form, checked before any request, as every client and model takes ``timeout``.
+# --- timeouts and deadlines -------------------------------------------------------------------
+# ``check_timeout`` and ``check_deadline_seconds`` (re-exported here for the adapters): the
+# rules every client and model applies to ``timeout`` (seconds, an ``httpx.Timeout`` or its
+# ``as_dict()`` form) and ``deadline`` (seconds), checked before any request.
 
 
 # --- gateway options that arrived as raw headers -------------------------------------------
