@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cf_ai_gateway_emulator import log_query
-from cf_ai_gateway_emulator.log_index import LOG_FIELDS
+from cf_ai_gateway_emulator.log_index import LOG_FIELDS, ORDERED
 from cf_ai_gateway_emulator.storage import Storage
 from emulator_helpers import ACCOUNT, CHAT, Emu
 from hypothesis import HealthCheck, given, settings
@@ -155,20 +155,7 @@ FILTERS = st.lists(
     ),
     max_size=3,
 )
-ORDER_BY = st.sampled_from(
-    [
-        "created_at",
-        "provider",
-        "model",
-        "model_type",
-        "success",
-        "cached",
-        "cost",
-        "duration",
-        "tokens_in",
-        "tokens_out",
-    ]
-)
+ORDER_BY = st.sampled_from(ORDERED)
 
 
 def _stored(entries: list[dict[str, Any]]) -> Storage:

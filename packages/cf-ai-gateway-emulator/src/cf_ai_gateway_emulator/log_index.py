@@ -27,9 +27,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from cf_ai_gateway import wire
+
 __all__ = [
     "FIELDS",
     "LOG_FIELDS",
+    "NOT_ORDERED",
     "ORDERED",
     "SCHEMA",
     "TEXT_FIELDS",
@@ -70,19 +73,11 @@ other key finds it absent (``None``) in every log."""
 SEARCHED = ("id", "provider", "model", "path", "event_id", "metadata")
 """The fields the logs API's ``search`` looks in, as a JSON list."""
 
-ORDERED = (
-    "created_at",
-    "provider",
-    "model",
-    "model_type",
-    "success",
-    "cached",
-    "cost",
-    "duration",
-    "tokens_in",
-    "tokens_out",
-)
-"""The fields a listing can be ordered by, each with an index in that order."""
+NOT_ORDERED = ("feedback",)
+"""Orders Cloudflare's logs API documents that the emulator refuses (a 400)."""
+ORDERED = tuple(f for f in wire.LOG_ORDER_BY if f not in NOT_ORDERED)
+"""The fields a listing can be ordered by (``wire.LOG_ORDER_BY`` less :data:`NOT_ORDERED`),
+each with an index in that order."""
 INDEXED = ("provider", "model")
 """Fields whose text is indexed: ``eq`` on them reads the index, not every row."""
 
